@@ -1,0 +1,159 @@
+//===- InstantiateKernels.cpp - Stage ops -> gpu.funcs from templates -----===//
+
+#include "dialect/SattnOps.h"
+#include "passes/Passes.h"
+#include "templates/SparseAttentionSimt.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace sattn {
+#define GEN_PASS_DEF_SATTNINSTANTIATEKERNELS
+#include "passes/Passes.h.inc"
+} // namespace sattn
+
+using namespace mlir;
+
+namespace sattn {
+namespace {
+
+constexpr StringLiteral kKernelModule = "sattn_kernels";
+
+/// Launch shape and scalar arguments recorded on a kernel for the manifest.
+void recordLaunch(gpu::GPUFuncOp func, StringRef stage,
+                  ArrayRef<int64_t> grid, ArrayRef<StringRef> gridFormula,
+                  int64_t dynamicSharedMemory) {
+  Builder b(func.getContext());
+  func->setAttr("sattn.stage", b.getStringAttr(stage));
+  func->setAttr("sattn.grid", b.getDenseI64ArrayAttr(grid));
+  func->setAttr("sattn.grid_formula", b.getStrArrayAttr(gridFormula));
+  func->setAttr("sattn.dynamic_smem",
+                b.getI64IntegerAttr(dynamicSharedMemory));
+}
+
+/// Ties each buffer parameter of `func` to the stage op's operand or result
+/// of the same name, for the manifest's buffer bindings.
+void bindBuffers(gpu::GPUFuncOp func, Operation *op,
+                 const llvm::StringMap<Value> &values) {
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    auto param = func.getArgAttrOfType<DictionaryAttr>(i, "sattn.param");
+    if (param.getAs<StringAttr>("role").getValue() != "buffer")
+      continue;
+    Value value = values.lookup(param.getAs<StringAttr>("name").getValue());
+    NamedAttrList fields(param);
+    Builder b(func.getContext());
+    if (auto result = dyn_cast<OpResult>(value); result && result.getOwner() == op)
+      fields.set("result", b.getI64IntegerAttr(result.getResultNumber()));
+    else
+      for (OpOperand &operand : op->getOpOperands())
+        if (operand.get() == value)
+          fields.set("operand", b.getI64IntegerAttr(operand.getOperandNumber()));
+    func.setArgAttr(i, "sattn.param", fields.getDictionary(func.getContext()));
+  }
+}
+
+struct SattnInstantiateKernelsPass
+    : public impl::SattnInstantiateKernelsBase<SattnInstantiateKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!isSupportedArch(arch)) {
+      module.emitError() << "target.arch: unknown value \"" << arch
+                         << "\" (allowed: sm_80, sm_90a)";
+      return signalPassFailure();
+    }
+    SmallVector<SparseAttentionOp> attentions;
+    module.walk([&](SparseAttentionOp op) { attentions.push_back(op); });
+    if (attentions.empty())
+      return;
+
+    OpBuilder builder(module.getContext());
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    builder.getUnitAttr());
+    auto kernels = module.lookupSymbol<gpu::GPUModuleOp>(kKernelModule);
+    if (!kernels) {
+      builder.setInsertionPointToEnd(module.getBody());
+      kernels = gpu::GPUModuleOp::create(builder, module.getLoc(),
+                                         kKernelModule);
+    }
+    SymbolTable symbols(kernels);
+
+    for (SparseAttentionOp op : attentions)
+      if (failed(instantiate(op, builder, kernels, symbols)))
+        return signalPassFailure();
+  }
+
+  LogicalResult instantiate(SparseAttentionOp op, OpBuilder &builder,
+                            gpu::GPUModuleOp kernels, SymbolTable &symbols) {
+    auto qType = op.getQ().getType();
+    if (!qType.hasStaticShape() || !op.getGroups().getType().hasStaticShape())
+      return op.emitOpError() << "needs static shapes to instantiate a kernel";
+    Type element = qType.getElementType();
+    if (!isa<BFloat16Type, Float16Type>(element))
+      return op.emitOpError() << "problem.dtype: the GPU kernels take bf16 "
+                                 "or fp16 operands, not "
+                              << element << " (allowed: "
+                              << allowedFor("problem.dtype") << ")";
+    AttentionKernelParams p;
+    p.dtype = isa<BFloat16Type>(element) ? DType::BF16 : DType::FP16;
+    p.headDim = qType.getDimSize(3);
+    p.blockQ = op.getBlockQ();
+    p.blockK = op.getBlockK();
+    p.bins = op.getTailKeys() ? op.getTailKeys().getType().getDimSize(3) : 0;
+    p.writeLse = bool(op.getLse());
+    p.name = uniqueName(symbols, "sattn_sparse_attention");
+    // Both architectures use the portable template for now; the tensor-core
+    // templates (mma.sync for sm_80, wgmma for sm_90a) are chosen here by
+    // `arch` once they exist.
+    gpu::GPUFuncOp func = buildSparseAttentionSimt(builder, kernels, p);
+    symbols.insert(func);
+
+    int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
+    int64_t seq = qType.getDimSize(2);
+    int64_t queryBlocks = (seq + p.blockQ - 1) / p.blockQ;
+    std::string blocks = "ceildiv(S, " + std::to_string(p.blockQ) + ")";
+    recordLaunch(func, "sparse_attention", {queryBlocks, heads, batch},
+                 {blocks, "H", "B"}, /*dynamicSharedMemory=*/0);
+    setParamValue(func, "seq_len", builder.getI32IntegerAttr(int32_t(seq)));
+    setParamValue(func, "capacity",
+                  builder.getI32IntegerAttr(int32_t(
+                      op.getGroups().getType().getDimSize(3))));
+    setParamValue(func, "scale",
+                  builder.getF32FloatAttr(float(op.getScale().convertToDouble())));
+    llvm::StringMap<Value> buffers = {
+        {"q", op.getQ()},           {"k", op.getK()},
+        {"v", op.getV()},           {"out", op.getOut()},
+        {"groups", op.getGroups()}, {"counts", op.getCounts()},
+        {"lse", op.getLse()}};
+    if (p.bins > 0) {
+      buffers["tail_keys"] = op.getTailKeys();
+      buffers["tail_values"] = op.getTailValues();
+      buffers["tail_log_counts"] = op.getTailLogCounts();
+    }
+    bindBuffers(func, op, buffers);
+    op->setAttr("sattn.kernel",
+                SymbolRefAttr::get(kernels.getSymNameAttr(),
+                                   {FlatSymbolRefAttr::get(func)}));
+    return success();
+  }
+
+  static std::string uniqueName(SymbolTable &symbols, StringRef base) {
+    std::string name = base.str();
+    for (int i = 1; symbols.lookup(name); ++i)
+      name = (base + "_" + Twine(i)).str();
+    return name;
+  }
+};
+
+} // namespace
+} // namespace sattn

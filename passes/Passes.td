@@ -1,0 +1,44 @@
+//===- Passes.td - sattn passes ----------------------------*- tablegen -*-===//
+
+#ifndef SATTN_PASSES_TD
+#define SATTN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SattnExpand : Pass<"sattn-expand"> {
+  let summary = "Expand sattn.attention into the stage ops its variant calls for";
+  let description = [{
+    Rewrites each `sattn.attention` into `sattn.reorder` (not for the identity
+    order), `sattn.pool`, one `sattn.score` + `sattn.select` per scoring level
+    (each finer level restricted to the children of the groups kept above),
+    `sattn.tail_bins` (only with `tail.bins > 0`), `sattn.sparse_attention`,
+    `sattn.unreorder` and `sattn.linear_attention` (only with
+    `linear.enabled`), as SPEC §4 orders the stages.
+  }];
+  let dependentDialects = ["::sattn::SattnDialect"];
+}
+
+def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleOp"> {
+  let summary = "Instantiate a gpu.func from its template for each stage op";
+  let description = [{
+    For each stage op that has a kernel template, builds the kernel with the
+    op's tile parameters fixed into the `gpu.module @sattn_kernels` of the
+    module, and records it on the op as `kernel = @sattn_kernels::@name`.
+    Each kernel carries its launch shape (`sattn.grid`, `sattn.block`,
+    `sattn.dynamic_smem`) and the role of each parameter (`sattn.param`), from
+    which the manifest is written.
+  }];
+  let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "target architecture: sm_80 or sm_90a">,
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::NVVM::NVVMDialect"
+  ];
+}
+
+#endif // SATTN_PASSES_TD

@@ -1,0 +1,58 @@
+//===- CudaDriver.h - libcuda.so.1, opened with dlopen ----------*- C++ -*-===//
+//
+// Every sattn binary starts on a machine without a GPU or driver; only the
+// calls that need one fail, with a message that says what is missing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_RUNTIME_CUDADRIVER_H
+#define SATTN_RUNTIME_CUDADRIVER_H
+
+#include "runtime/CudaApi.h"
+
+#include <optional>
+#include <string>
+
+namespace sattn {
+
+class CudaDriver {
+public:
+  /// The process-wide driver, loaded and initialized (cuInit) on first use.
+  /// Null when there is no usable driver; `error` then says why.
+  static const CudaDriver *get(std::string *error);
+
+  /// "cuInit failed: CUDA_ERROR_NO_DEVICE (no CUDA-capable device ...)"
+  std::string describe(const char *call, cu::Result result) const;
+
+  cu::InitFn init = nullptr;
+  cu::DriverGetVersionFn driverGetVersion = nullptr;
+  cu::DeviceGetCountFn deviceGetCount = nullptr;
+  cu::DeviceGetFn deviceGet = nullptr;
+  cu::DeviceGetNameFn deviceGetName = nullptr;
+  cu::DeviceGetAttributeFn deviceGetAttribute = nullptr;
+  cu::GetErrorStringFn getErrorString = nullptr;
+  cu::GetErrorStringFn getErrorName = nullptr;
+
+private:
+  CudaDriver() = default;
+};
+
+/// A GPU as the driver describes it.
+struct DeviceInfo {
+  std::string name;
+  int ordinal = 0;
+  int computeMajor = 0, computeMinor = 0;
+  int driverVersion = 0; // e.g. 13000
+};
+
+/// Describes device `ordinal`, or says why it cannot (no driver, no device).
+std::optional<DeviceInfo> queryDevice(int ordinal, std::string *error);
+
+/// The sattn target for a device: sm_90a on sm_90 parts (Hopper); sm_80 on
+/// any other part from compute capability 8.0 (its PTX is JIT-compiled
+/// forward); empty, with `error` set, for older parts.
+std::string archForDevice(const DeviceInfo &device, std::string *error);
+
+} // namespace sattn
+
+#endif // SATTN_RUNTIME_CUDADRIVER_H

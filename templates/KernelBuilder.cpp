@@ -1,0 +1,111 @@
+//===- KernelBuilder.cpp - Kernel signatures and global views -------------===//
+
+#include "templates/KernelBuilder.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+
+namespace sattn {
+
+static Type globalPointerType(MLIRContext *ctx) {
+  return LLVM::LLVMPointerType::get(ctx, /*addressSpace=*/1);
+}
+
+KernelParam KernelParam::buffer(MLIRContext *ctx, std::string name) {
+  return {Role::Buffer, std::move(name), globalPointerType(ctx)};
+}
+
+KernelParam KernelParam::stride(MLIRContext *ctx, std::string buffer,
+                                int64_t dim) {
+  return {Role::Stride, std::move(buffer), IntegerType::get(ctx, 64), dim};
+}
+
+KernelParam KernelParam::scalar(std::string name, Type type) {
+  return {Role::Scalar, std::move(name), type};
+}
+
+gpu::GPUFuncOp createKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                            StringRef name,
+                            const std::vector<KernelParam> &params,
+                            ArrayRef<int32_t> blockSize) {
+  MLIRContext *ctx = builder.getContext();
+  SmallVector<Type> types;
+  for (const KernelParam &param : params)
+    types.push_back(param.type);
+
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(builder, module.getLoc(), name,
+                                     builder.getFunctionType(types, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                builder.getUnitAttr());
+  func.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(blockSize));
+
+  static const char *roles[] = {"buffer", "stride", "scalar"};
+  for (auto [i, param] : llvm::enumerate(params)) {
+    SmallVector<NamedAttribute> fields = {
+        builder.getNamedAttr("role",
+                             builder.getStringAttr(roles[int(param.role)])),
+        builder.getNamedAttr("name", builder.getStringAttr(param.name))};
+    if (param.role == KernelParam::Role::Stride)
+      fields.push_back(builder.getNamedAttr(
+          "dim", builder.getI64IntegerAttr(param.strideDim)));
+    func.setArgAttr(i, "sattn.param", DictionaryAttr::get(ctx, fields));
+  }
+  return func;
+}
+
+unsigned paramIndex(const std::vector<KernelParam> &params, StringRef name,
+                    int64_t strideDim) {
+  for (auto [i, param] : llvm::enumerate(params))
+    if (param.name == name &&
+        (strideDim < 0) == (param.role != KernelParam::Role::Stride) &&
+        param.strideDim == strideDim)
+      return i;
+  llvm::report_fatal_error("sattn template: no kernel parameter named " +
+                           name);
+}
+
+void setParamValue(gpu::GPUFuncOp func, StringRef name, Attribute value) {
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    auto param = func.getArgAttrOfType<DictionaryAttr>(i, "sattn.param");
+    if (!param || param.getAs<StringAttr>("name").getValue() != name ||
+        param.getAs<StringAttr>("role").getValue() != "scalar")
+      continue;
+    NamedAttrList fields(param);
+    fields.set("value", value);
+    func.setArgAttr(i, "sattn.param", fields.getDictionary(func.getContext()));
+    return;
+  }
+  llvm::report_fatal_error("sattn template: no scalar parameter named " +
+                           name);
+}
+
+Value globalView(ImplicitLocOpBuilder &b, Value pointer, Type element) {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
+  Type ptr = pointer.getType();
+  auto array = LLVM::LLVMArrayType::get(i64, 1);
+  auto descriptorType =
+      LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, i64, array, array});
+  // The size is not known to the kernel and is never read after lowering;
+  // the largest index keeps the view honest about being unbounded.
+  Value size = LLVM::ConstantOp::create(b, i64, int64_t(INT64_MAX));
+  Value zero = LLVM::ConstantOp::create(b, i64, int64_t(0));
+  Value one = LLVM::ConstantOp::create(b, i64, int64_t(1));
+  Value d = LLVM::PoisonOp::create(b, descriptorType);
+  d = LLVM::InsertValueOp::create(b, d, pointer, ArrayRef<int64_t>{0});
+  d = LLVM::InsertValueOp::create(b, d, pointer, ArrayRef<int64_t>{1});
+  d = LLVM::InsertValueOp::create(b, d, zero, ArrayRef<int64_t>{2});
+  d = LLVM::InsertValueOp::create(b, d, size, ArrayRef<int64_t>{3, 0});
+  d = LLVM::InsertValueOp::create(b, d, one, ArrayRef<int64_t>{4, 0});
+  auto memrefType = MemRefType::get(
+      {ShapedType::kDynamic}, element, MemRefLayoutAttrInterface{},
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Global));
+  return UnrealizedConversionCastOp::create(b, memrefType, d).getResult(0);
+}
+
+} // namespace sattn

@@ -1,0 +1,36 @@
+//===- KernelParams.h - Tile parameters of the kernel templates -*- C++ -*-===//
+//
+// What a template needs to emit one kernel, as one struct per template, filled
+// once by the instantiation pass from a stage op (and later from the tuning
+// database) and passed down unchanged.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_TEMPLATES_KERNELPARAMS_H
+#define SATTN_TEMPLATES_KERNELPARAMS_H
+
+#include "dialect/VariantParams.h"
+
+#include <cstdint>
+#include <string>
+
+namespace sattn {
+
+/// The block-sparse attention forward kernel (SPEC §4.6).
+struct AttentionKernelParams {
+  std::string name = "sattn_sparse_attention";
+  DType dtype = DType::BF16;
+  int64_t headDim = 128;
+  int64_t blockQ = 128;
+  int64_t blockK = 128;
+  /// Tail bins per query block (0: none); compiled in, not a run-time value.
+  int64_t bins = 0;
+  /// Also write each row's log-sum-exp (for the hybrid merge).
+  bool writeLse = false;
+  /// Warps per thread block.
+  int64_t warps = 4;
+};
+
+} // namespace sattn
+
+#endif // SATTN_TEMPLATES_KERNELPARAMS_H
