@@ -191,6 +191,35 @@ TEST(ReferenceReorder, GilbertStepsAreFourNeighbours) {
   EXPECT_EQ(start.second, 0);
 }
 
+/// The curve as a string "x,y x,y ...".
+std::string curveText(int64_t width, int64_t height) {
+  std::string text;
+  for (auto [x, y] : gilbertCurve(width, height))
+    text += (text.empty() ? "" : " ") + std::to_string(x) + "," +
+            std::to_string(y);
+  return text;
+}
+
+TEST(ReferenceReorder, GilbertIsThePublishedCurve) {
+  // The GPU reorder kernel must produce this exact curve, not just some
+  // valid one: these sequences come from the published gilbert2d.py
+  // (J. Cervený) run in Python. 10 x 10 is the smallest square where
+  // rounding negative half-extents toward zero instead of down gives a
+  // different (also valid) curve.
+  EXPECT_EQ(curveText(7, 5),
+      "0,0 1,0 2,0 2,1 1,1 0,1 0,2 1,2 1,3 0,3 0,4 1,4 2,4 3,4 3,3 2,3 "
+      "2,2 3,2 4,2 4,3 4,4 5,4 6,4 6,3 5,3 5,2 6,2 6,1 5,1 4,1 3,1 3,0 "
+      "4,0 5,0 6,0");
+  EXPECT_EQ(curveText(10, 10),
+      "0,0 0,1 0,2 1,2 1,1 1,0 2,0 2,1 3,1 3,0 4,0 4,1 4,2 4,3 3,3 3,2 "
+      "2,2 2,3 2,4 3,4 4,4 4,5 3,5 2,5 1,5 1,4 1,3 0,3 0,4 0,5 0,6 1,6 "
+      "2,6 2,7 1,7 0,7 0,8 0,9 1,9 1,8 2,8 2,9 3,9 3,8 4,8 4,9 5,9 5,8 "
+      "5,7 4,7 3,7 3,6 4,6 5,6 6,6 7,6 7,7 6,7 6,8 6,9 7,9 7,8 8,8 8,9 "
+      "9,9 9,8 9,7 8,7 8,6 9,6 9,5 8,5 8,4 9,4 9,3 8,3 7,3 6,3 6,4 7,4 "
+      "7,5 6,5 5,5 5,4 5,3 5,2 5,1 5,0 6,0 7,0 7,1 6,1 6,2 7,2 8,2 9,2 "
+      "9,1 8,1 8,0 9,0");
+}
+
 TEST(ReferenceReorder, Hilbert2DTokensStepToFourNeighboursInTheirFrame) {
   for (const Shape &shape : allShapes()) {
     SCOPED_TRACE(shape.str());
@@ -259,6 +288,27 @@ TEST(ReferenceReorder, Hilbert3DStepsAreFaceNeighbours) {
     }
     EXPECT_EQ(hilbertIndex3d({0, 0, 0}, bits), 0u);
   }
+}
+
+TEST(ReferenceReorder, Hilbert3DIsSkillingsCurve) {
+  // The cells of the 4 x 4 x 4 cube in curve order, as digits (c0 c1 c2),
+  // from a separate Python transcription of Skilling's AxestoTranspose: the
+  // GPU kernel must walk this exact curve.
+  std::string text;
+  std::vector<std::pair<uint64_t, std::string>> cells;
+  for (uint32_t a = 0; a < 4; ++a)
+    for (uint32_t b = 0; b < 4; ++b)
+      for (uint32_t c = 0; c < 4; ++c)
+        cells.push_back({hilbertIndex3d({a, b, c}, 2),
+                         std::to_string(a) + std::to_string(b) + std::to_string(c)});
+  std::sort(cells.begin(), cells.end());
+  for (const auto &cell : cells)
+    text += (text.empty() ? "" : " ") + cell.second;
+  EXPECT_EQ(text,
+      "000 010 110 100 101 111 011 001 002 003 103 102 112 113 013 012 "
+      "022 023 033 032 132 133 123 122 121 021 031 131 130 030 020 120 "
+      "220 320 330 230 231 331 321 221 222 223 233 232 332 333 323 322 "
+      "312 313 213 212 202 203 303 302 301 311 211 201 200 210 310 300");
 }
 
 TEST(ReferenceReorder, DenseAttentionCommutesWithReorder) {
