@@ -16,7 +16,8 @@ build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-2}
 
 packages=(cmake ninja-build g++ llvm-22-dev llvm-22-tools libmlir-22-dev
-          mlir-22-tools nlohmann-json3-dev libgtest-dev zlib1g-dev libzstd-dev)
+          mlir-22-tools nlohmann-json3-dev libgtest-dev zlib1g-dev libzstd-dev
+          libxtensor-dev python3-matplotlib)
 
 install_missing() {
   local missing=() p

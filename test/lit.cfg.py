@@ -3,6 +3,7 @@
 # passes and the tools, run against the build tree.
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,6 +18,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "g
 
 config.substitutions.append(("%examples", os.path.join(config.sattn_src_root, "examples")))
 config.substitutions.append(("%inputs", os.path.join(config.sattn_src_root, "test", "inputs")))
+config.substitutions.append(("%python", '"%s"' % sys.executable))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -24,6 +26,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tools = [
     ToolSubst("sattn-opt", unresolved="fatal"),
     ToolSubst("sattnc", unresolved="fatal"),
+    ToolSubst("sattn-accuracy", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.sattn_tools_dir])
 
