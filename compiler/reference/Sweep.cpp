@@ -181,7 +181,8 @@ std::vector<SweepPoint> sweepBlocks(const VariantParams &variant,
                                     const std::vector<double> &keptList,
                                     const std::vector<int64_t> &binsList,
                                     TailMode mode,
-                                    const SweepProgress &progress) {
+                                    const SweepProgress &progress,
+                                    const DenseReference *given) {
   double scale = variant.problem.softmaxScale();
   std::vector<double> densities = keptList;
   VariantParams base = variant;
@@ -195,8 +196,11 @@ std::vector<SweepPoint> sweepBlocks(const VariantParams &variant,
 
   ProgressMeter meter(progress, "block pipeline " + variant.name,
                       int64_t(densities.size() * (binCounts.size() + 1)) + 1);
-  Tensor denseLse;
-  Tensor dense = denseAttention(q, k, v, scale, &denseLse);
+  DenseReference computed;
+  if (!given)
+    computed.output = denseAttention(q, k, v, scale, &computed.lse);
+  const Tensor &dense = given ? given->output : computed.output;
+  const Tensor &denseLse = given ? given->lse : computed.lse;
   meter.advance();
   std::vector<int64_t> order = tokenOrder(variant.problem, variant.reorder);
   Tensor qR = reorder(q, order), kR = reorder(k, order), vR = reorder(v, order);

@@ -36,6 +36,12 @@ struct SweepPoint {
   std::vector<double> headDensity, headRecall;
 };
 
+/// Dense attention on the sweep's inputs (original order), when the caller
+/// has it already (several variants on the same inputs).
+struct DenseReference {
+  Tensor output, lse; // [B, H, S, D], [B, H, S]
+};
+
 /// Reports progress: the fraction done and what is being done.
 using SweepProgress = std::function<void(double fraction, const std::string &)>;
 
@@ -50,14 +56,16 @@ std::vector<SweepPoint> sweepOracle(const Tensor &q, const Tensor &k,
 /// The variant's block pipeline (one refresh) at every (kept, bins) pair:
 /// kept replaces selection.density for every head (adaptive off); an empty
 /// `kept` runs the variant's own density (adaptive when enabled) once; an
-/// empty `bins` uses tail.bins. q, k, v in original order.
+/// empty `bins` uses tail.bins. q, k, v in original order; `dense` (if
+/// given) is their dense attention.
 std::vector<SweepPoint> sweepBlocks(const VariantParams &variant,
                                     const Tensor &q, const Tensor &k,
                                     const Tensor &v,
                                     const std::vector<double> &kept,
                                     const std::vector<int64_t> &bins,
                                     TailMode mode,
-                                    const SweepProgress &progress = {});
+                                    const SweepProgress &progress = {},
+                                    const DenseReference *dense = nullptr);
 
 } // namespace sattn::ref
 

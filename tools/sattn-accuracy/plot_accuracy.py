@@ -34,7 +34,8 @@ def plot_sweep(doc, rows, out):
         lines.setdefault(key, []).append((row["kept"], row["mse"]))
     for (method, bins, tail), points in sorted(lines.items()):
         points.sort()
-        label = f"{method}, {bins} bins" if bins else f"{method}, no bins"
+        label = (f"{method}, {bins} bin{'s' if bins != 1 else ''}" if bins
+                 else f"{method}, no bins")
         if tail != "full":
             label += f" ({tail})"
         ax.plot([p[0] for p in points], [max(p[1], 1e-300) for p in points],
@@ -50,27 +51,29 @@ def plot_sweep(doc, rows, out):
 
 
 def plot_steps(doc, rows, out):
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
     runs = {}
     for row in rows:
         runs.setdefault((row["method"], row["bins"]), []).append(row)
-    for (method, bins), run in sorted(runs.items()):
+    fig, axes = plt.subplots(2, len(runs), figsize=(4.5 * len(runs), 6),
+                             sharex=True, sharey="row", squeeze=False)
+    for column, ((method, bins), run) in enumerate(sorted(runs.items())):
         run.sort(key=lambda r: r["step"])
         steps = [r["step"] for r in run]
-        heads = len(run[0]["head_density"])
-        for h in range(heads):
-            label = f"{method} head {h}" if len(runs) > 1 else f"head {h}"
+        top, bottom = axes[0][column], axes[1][column]
+        for h in range(len(run[0]["head_density"])):
             top.step(steps, [r["head_density"][h] for r in run], where="post",
-                     label=label)
+                     label=f"head {h}")
             bottom.plot(steps, [r["head_recall"][h] for r in run], marker=".",
-                        label=label)
-    top.set_ylabel("density (kept pairs)")
-    bottom.set_ylabel("true recall")
-    bottom.set_xlabel("step")
-    top.set_title(title_of(doc), fontsize=9)
-    for ax in (top, bottom):
-        ax.grid(True, alpha=0.3)
-    top.legend(fontsize=7, ncol=2)
+                        label=f"head {h}")
+        top.set_title(f"{method}, {bins} bin{'s' if bins != 1 else ''}",
+                      fontsize=9)
+        bottom.set_xlabel("step")
+        for ax in (top, bottom):
+            ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel("density (kept pairs)")
+    axes[1][0].set_ylabel("true recall")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title_of(doc), fontsize=9)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
 

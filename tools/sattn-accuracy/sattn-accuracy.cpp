@@ -540,11 +540,14 @@ void printTable(const std::vector<Row> &rows, bool steps) {
   for (const Row &r : rows)
     if (r.point.bins == 0 && !r.step)
       plain[{r.method, r.point.kept}] = r.point.mse;
-  outs() << left_justify("method", 24) << (steps ? "  step" : "")
+  size_t width = 12;
+  for (const Row &r : rows)
+    width = std::max(width, r.method.size() + 1);
+  outs() << left_justify("method", unsigned(width)) << (steps ? "  step" : "")
          << "    kept  bins  density   recall         mse      rel_l2"
          << (steps ? "" : "  vs bins=0") << "\n";
   for (const Row &r : rows) {
-    outs() << left_justify(r.method, 24);
+    outs() << left_justify(r.method, unsigned(width));
     if (steps)
       outs() << format("  %4lld", (long long)*r.step);
     outs() << format("  %6.3f  %4lld  %7.4f  %7.4f  %10.3e  %10.3e",
@@ -552,7 +555,7 @@ void printTable(const std::vector<Row> &rows, bool steps) {
                      r.point.recall, r.point.mse, r.point.relL2);
     auto base = plain.find({r.method, r.point.kept});
     if (!steps && r.point.bins > 0 && base != plain.end() && base->second > 0)
-      outs() << format("  %+8.1f%%", 100 * (r.point.mse / base->second - 1));
+      outs() << format("  %+8.2f%%", 100 * (r.point.mse / base->second - 1));
     if (steps)
       outs() << (r.dense ? "  dense" : r.refreshed ? "  refresh" : "  reuse");
     outs() << "\n";
@@ -724,62 +727,72 @@ VariantParams fitVariant(const std::string &file, VariantParams v,
   return v;
 }
 
+/// Steps 0..N-1 of every (variant, bin count) on the same drifting inputs:
+/// each step's inputs and dense attention are made once.
 std::vector<Row>
 evaluateSteps(const std::vector<std::pair<std::string, VariantParams>> &variants,
               const ref::SyntheticSpec &spec, const ProblemParams &problem,
               const std::vector<int64_t> &bins) {
-  std::vector<Row> rows;
+  std::vector<ref::VariantRunner> runners;
   for (const auto &[file, base] : variants)
     for (int64_t binCount : bins) {
       VariantParams variant = fitVariant(file, base, problem);
       variant.tail.bins = binCount;
-      ref::VariantRunner runner(variant);
-      double scale = variant.problem.softmaxScale();
-      size_t heads = size_t(problem.batch * problem.heads);
-      for (int64_t step = 0; step < stepsOption; ++step) {
-        ref::SyntheticSpec at = spec;
-        at.step = step;
-        Inputs in = makeInputs(at);
-        Tensor denseLse;
-        Tensor dense = ref::denseAttention(in.q, in.k, in.v, scale, &denseLse);
-        ref::VariantOutput out = runner.step(in.q, in.k, in.v, step);
-        Row row;
-        row.method = variant.name;
-        row.step = step;
-        row.dense = out.dense;
-        row.refreshed = out.refreshed;
-        row.point.bins = binCount;
-        row.point.mse = ref::meanSquaredError(out.output, dense);
-        row.point.relL2 = ref::relativeL2(out.output, dense);
-        if (out.dense) {
-          row.point.kept = 1;
-          row.point.density = 1;
-          row.point.recall = 1;
-          row.point.headDensity.assign(heads, 1.0);
-          row.point.headRecall.assign(heads, 1.0);
-          row.scheduleDensity.assign(heads, 1.0);
-        } else {
-          // The true recall of the (possibly reused) mask on this step's
-          // inputs.
-          const ref::Mask &mask = *out.mask;
-          Tensor keptLse = ref::keptLogSumExp(ref::reorder(in.q, mask.order),
-                                              ref::reorder(in.k, mask.order),
-                                              mask.lists(), scale);
-          Tensor lse = ref::reorder(denseLse, mask.order);
-          row.point.kept = ref::planStep(variant, step).density;
-          row.point.density = ref::listDensity(mask.lists());
-          row.point.headDensity = ref::headDensities(mask.lists());
-          row.point.recall = ref::meanRecall(keptLse, lse);
-          row.point.headRecall = ref::headRecall(keptLse, lse);
-          row.scheduleDensity = mask.headDensity;
-        }
-        note(variant.name + ": step " + std::to_string(step) + " (" +
-             (row.dense ? "dense" : row.refreshed ? "refresh" : "reuse") +
-             text("): recall %.4f, density %.4f", row.point.recall,
-                  row.point.density));
-        rows.push_back(std::move(row));
-      }
+      runners.emplace_back(variant);
     }
+  double scale = problem.softmaxScale();
+  size_t heads = size_t(problem.batch * problem.heads);
+  std::vector<std::vector<Row>> perRunner(runners.size());
+  for (int64_t step = 0; step < stepsOption; ++step) {
+    ref::SyntheticSpec at = spec;
+    at.step = step;
+    Inputs in = makeInputs(at);
+    Tensor denseLse;
+    Tensor dense = ref::denseAttention(in.q, in.k, in.v, scale, &denseLse);
+    for (size_t r = 0; r < runners.size(); ++r) {
+      const VariantParams &variant = runners[r].variant();
+      ref::VariantOutput out = runners[r].step(in.q, in.k, in.v, step);
+      Row row;
+      row.method = variant.name;
+      row.step = step;
+      row.dense = out.dense;
+      row.refreshed = out.refreshed;
+      row.point.bins = variant.tail.bins;
+      row.point.mse = ref::meanSquaredError(out.output, dense);
+      row.point.relL2 = ref::relativeL2(out.output, dense);
+      if (out.dense) {
+        row.point.kept = 1;
+        row.point.density = 1;
+        row.point.recall = 1;
+        row.point.headDensity.assign(heads, 1.0);
+        row.point.headRecall.assign(heads, 1.0);
+        row.scheduleDensity.assign(heads, 1.0);
+      } else {
+        // The true recall of the (possibly reused) mask on this step's
+        // inputs.
+        const ref::Mask &mask = *out.mask;
+        Tensor keptLse = ref::keptLogSumExp(ref::reorder(in.q, mask.order),
+                                            ref::reorder(in.k, mask.order),
+                                            mask.lists(), scale);
+        Tensor lse = ref::reorder(denseLse, mask.order);
+        row.point.kept = ref::planStep(variant, step).density;
+        row.point.density = ref::listDensity(mask.lists());
+        row.point.headDensity = ref::headDensities(mask.lists());
+        row.point.recall = ref::meanRecall(keptLse, lse);
+        row.point.headRecall = ref::headRecall(keptLse, lse);
+        row.scheduleDensity = mask.headDensity;
+      }
+      note(variant.name + ": step " + std::to_string(step) + " (" +
+           (row.dense ? "dense" : row.refreshed ? "refresh" : "reuse") +
+           text("): recall %.4f, density %.4f", row.point.recall,
+                row.point.density));
+      perRunner[r].push_back(std::move(row));
+    }
+  }
+  std::vector<Row> rows;
+  for (std::vector<Row> &run : perRunner)
+    for (Row &row : run)
+      rows.push_back(std::move(row));
   return rows;
 }
 
@@ -911,12 +924,17 @@ int main(int argc, char **argv) {
       bins = {variants[0].second.tail.bins};
     rows = evaluateSteps(variants, spec, in.problem, bins);
   } else {
+    // Dense attention once for all variants.
+    ref::DenseReference dense;
+    dense.output = ref::denseAttention(in.q, in.k, in.v,
+                                       in.problem.softmaxScale(), &dense.lse);
     for (const auto &[file, v] : variants) {
       VariantParams fitted = fitVariant(file, v, in.problem);
       if (kept.empty() && fitted.adaptive.enabled)
         note(file + ": adaptive density (kept column: selection.density)");
-      for (const ref::SweepPoint &p : ref::sweepBlocks(
-               fitted, in.q, in.k, in.v, kept, bins, mode, progress))
+      for (const ref::SweepPoint &p :
+           ref::sweepBlocks(fitted, in.q, in.k, in.v, kept, bins, mode,
+                            progress, &dense))
         rows.push_back({fitted.name, p, std::nullopt, false, false, {}});
     }
   }
