@@ -65,7 +65,7 @@ def main():
         "tail": {"bins": 4},
     }
     write("schedule-decay", schedule)
-    adaptive = {"target_recall": 0.9, "min_density": 0.03,
+    adaptive = {"target_recall": 0.8, "min_density": 0.03,
                 "max_density": 0.5}
     write("schedule-adaptive", {**schedule, "adaptive": adaptive})
     # Refreshing every 4 steps for good, so the per-head densities follow

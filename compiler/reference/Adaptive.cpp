@@ -49,14 +49,14 @@ std::vector<double> adaptiveDensities(const VariantParams &variant,
   const AdaptiveParams &adaptive = variant.adaptive;
   std::vector<double> density(size_t(lists.batch * lists.heads));
   parallelFor(lists.batch * lists.heads, [&](int64_t bh) {
-    std::vector<double> curve = recallCurve(variant, frames, probe,
-                                            bh / lists.heads, bh % lists.heads);
+    std::vector<double> curve =
+        recallCurve(variant, frames, probe, bh / lists.heads, bh % lists.heads);
     int64_t g = int64_t(curve.size()), k = 1;
     // A tolerance so that a target of exactly 1 is met by keeping all.
     while (k < g && curve[size_t(k - 1)] < adaptive.targetRecall - 1e-12)
       ++k;
-    density[size_t(bh)] = std::clamp(double(k) / double(g),
-                                     adaptive.minDensity, adaptive.maxDensity);
+    density[size_t(bh)] = std::clamp(double(k) / double(g), adaptive.minDensity,
+                                     adaptive.maxDensity);
   });
   return density;
 }

@@ -83,8 +83,8 @@ Tensor denseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
     int64_t c = work % chunks;
     std::vector<double> logits;
     for (int64_t t = c * chunk; t < std::min(s, (c + 1) * chunk); ++t)
-      lseAll(ib, ih, t) = attendOne(q, k, v, ib, ih, t, all, nullptr, 0,
-                                    scale, out.row(ib, ih, t), logits);
+      lseAll(ib, ih, t) = attendOne(q, k, v, ib, ih, t, all, nullptr, 0, scale,
+                                    out.row(ib, ih, t), logits);
   });
   if (lse)
     *lse = std::move(lseAll);
@@ -102,8 +102,8 @@ Tensor sparseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
     std::vector<double> logits;
     for (int64_t t = i * lists.blockQ; t < std::min(s, (i + 1) * lists.blockQ);
          ++t)
-      lseAll(ib, ih, t) = attendOne(q, k, v, ib, ih, t, keys, tail, row,
-                                    scale, out.row(ib, ih, t), logits);
+      lseAll(ib, ih, t) = attendOne(q, k, v, ib, ih, t, keys, tail, row, scale,
+                                    out.row(ib, ih, t), logits);
   });
   if (lse)
     *lse = std::move(lseAll);
@@ -169,8 +169,8 @@ Tensor addVirtualKeys(const Tensor &o, const Tensor &lse, const Tensor &q,
                                  tailOut.data(), logits);
       if (mode == TailMode::NormalizationOnly)
         std::fill(tailOut.begin(), tailOut.end(), 0.0);
-      mergeSoftmax(o.row(ib, ih, t), lse(ib, ih, t), tailOut.data(), tailLse,
-                   d, out.row(ib, ih, t), &lseAll(ib, ih, t));
+      mergeSoftmax(o.row(ib, ih, t), lse(ib, ih, t), tailOut.data(), tailLse, d,
+                   out.row(ib, ih, t), &lseAll(ib, ih, t));
     }
   });
   if (lseOut)

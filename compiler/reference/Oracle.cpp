@@ -53,7 +53,8 @@ Tensor oracleAttention(const Tensor &q, const Tensor &k, const Tensor &v,
       std::vector<double> meanKey(size_t(d), 0.0), meanValue(size_t(d), 0.0);
       for (int64_t r = next; r < next + count; ++r)
         for (int64_t e = 0; e < d; ++e) {
-          meanKey[size_t(e)] += k(ib, ih, ranking[size_t(r)], e) / double(count);
+          meanKey[size_t(e)] +=
+              k(ib, ih, ranking[size_t(r)], e) / double(count);
           meanValue[size_t(e)] +=
               v(ib, ih, ranking[size_t(r)], e) / double(count);
         }

@@ -22,15 +22,14 @@ Mask computeMask(const VariantParams &variant, const Tensor &qR,
   size_t heads = size_t(qR.dim(0) * qR.dim(1));
   mask.headDensity.assign(heads, density);
   if (variant.adaptive.enabled) {
-    BlockSelection probe = selectBlocks(
-        variant, mask.frames, scores,
-        std::vector<double>(heads, variant.adaptive.maxDensity));
+    BlockSelection probe =
+        selectBlocks(variant, mask.frames, scores,
+                     std::vector<double>(heads, variant.adaptive.maxDensity));
     mask.headDensity = adaptiveDensities(variant, mask.frames, probe);
   }
-  mask.selection =
-      selectBlocks(variant, mask.frames, scores, mask.headDensity);
-  mask.tail = assignTailBins(mask.lists(), mask.selection.scores(),
-                             variant.tail.bins);
+  mask.selection = selectBlocks(variant, mask.frames, scores, mask.headDensity);
+  mask.tail =
+      assignTailBins(mask.lists(), mask.selection.scores(), variant.tail.bins);
   return mask;
 }
 
@@ -50,8 +49,8 @@ std::vector<Route> resolveRoutes(const VariantParams &variant,
       variant.problem, mask.order, q, k, v, reorder(q, mask.order),
       reorder(k, mask.order), reorder(v, mask.order), mask.lists(),
       &sparse.tails, variant.problem.softmaxScale());
-  return calibrateRoutes(outputs,
-                         denseAttention(q, k, v, variant.problem.softmaxScale()));
+  return calibrateRoutes(
+      outputs, denseAttention(q, k, v, variant.problem.softmaxScale()));
 }
 
 } // namespace
@@ -73,10 +72,10 @@ VariantOutput attendWithMask(const VariantParams &variant,
         sparseAttention(qR, kR, vR, mask->lists(), tail, scale), mask->order);
     return out;
   }
-  out.output = assembleRoutes(computeRoutes(variant.problem, mask->order, q, k,
-                                            v, qR, kR, vR, mask->lists(), tail,
-                                            scale),
-                              routes);
+  out.output =
+      assembleRoutes(computeRoutes(variant.problem, mask->order, q, k, v, qR,
+                                   kR, vR, mask->lists(), tail, scale),
+                     routes);
   return out;
 }
 
@@ -89,9 +88,9 @@ VariantOutput runVariant(const VariantParams &variant, const Tensor &q,
                   density.value_or(variant.selection.density)));
   VariantOutput sparse = attendWithMask(variant, mask, q, k, v, {});
   std::vector<Route> routes = resolveRoutes(variant, sparse, q, k, v);
-  VariantOutput out =
-      routes.empty() ? std::move(sparse)
-                     : attendWithMask(variant, mask, q, k, v, routes);
+  VariantOutput out = routes.empty()
+                          ? std::move(sparse)
+                          : attendWithMask(variant, mask, q, k, v, routes);
   out.refreshed = true;
   return out;
 }

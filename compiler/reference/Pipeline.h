@@ -47,7 +47,7 @@ struct VariantOutput {
   bool dense = false;     // a warm-up step: dense attention, no mask
   bool refreshed = false; // the mask was computed at this step
   std::shared_ptr<const Mask> mask;
-  TailBins tails;           // this step's bins, reordered space
+  TailBins tails;            // this step's bins, reordered space
   std::vector<Route> routes; // per head, when linear.enabled
 };
 

@@ -34,10 +34,9 @@ std::vector<Coord> tileSequence(ReorderKind kind, int64_t nt, int64_t nh,
     for (int64_t t = 0; t < nt; ++t)
       for (int64_t y = 0; y < nh; ++y)
         for (int64_t x = 0; x < nw; ++x)
-          keyed.push_back({hilbertIndex3d({uint32_t(t), uint32_t(y),
-                                           uint32_t(x)},
-                                          bits),
-                           {t, y, x}});
+          keyed.push_back(
+              {hilbertIndex3d({uint32_t(t), uint32_t(y), uint32_t(x)}, bits),
+               {t, y, x}});
     // Curve indices are distinct, so the sort needs no tie rule.
     std::sort(keyed.begin(), keyed.end(),
               [](const auto &a, const auto &b) { return a.first < b.first; });
@@ -112,8 +111,8 @@ std::vector<int64_t> videoOrder(const std::vector<int64_t> &grid,
     break;
   }
   int64_t a = reorder.tile[0], b = reorder.tile[1], c = reorder.tile[2];
-  for (Coord tile : tileSequence(reorder.kind, ceilDiv(t, a), ceilDiv(h, b),
-                                 ceilDiv(w, c)))
+  for (Coord tile :
+       tileSequence(reorder.kind, ceilDiv(t, a), ceilDiv(h, b), ceilDiv(w, c)))
     for (int64_t ft = tile.t * a; ft < std::min(t, (tile.t + 1) * a); ++ft)
       for (int64_t y = tile.y * b; y < std::min(h, (tile.y + 1) * b); ++y)
         for (int64_t x = tile.x * c; x < std::min(w, (tile.x + 1) * c); ++x)

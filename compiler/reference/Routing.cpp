@@ -28,8 +28,8 @@ RouteOutputs computeRoutes(const ProblemParams &problem,
                            const BlockLists &lists, const TailBins *tail,
                            double scale) {
   RouteOutputs out;
-  out.sparse = unreorder(sparseAttention(qR, kR, vR, lists, tail, scale),
-                         order);
+  out.sparse =
+      unreorder(sparseAttention(qR, kR, vR, lists, tail, scale), order);
   Tensor logZ, lseOther;
   Tensor linear = linearAttention(problem, q, k, v, &logZ);
   Tensor other = unreorder(sparseAttentionOtherFrames(qR, kR, vR, lists,

@@ -7,8 +7,8 @@
 
 namespace sattn::ref {
 
-double interpolateDensity(
-    const std::vector<std::pair<int64_t, double>> &points, int64_t step) {
+double interpolateDensity(const std::vector<std::pair<int64_t, double>> &points,
+                          int64_t step) {
   if (step <= points.front().first)
     return points.front().second;
   if (step >= points.back().first)
@@ -48,10 +48,10 @@ StepPlan planStep(const VariantParams &variant, int64_t step) {
       schedule.denseWarmupSteps + plan.refresh * schedule.refreshEvery;
   plan.kind = onRefreshStep && slot <= last ? StepPlan::Kind::Refresh
                                             : StepPlan::Kind::Reuse;
-  plan.density = schedule.densityByStep.empty()
-                     ? decayed(plan.refresh)
-                     : interpolateDensity(schedule.densityByStep,
-                                          plan.refreshStep);
+  plan.density =
+      schedule.densityByStep.empty()
+          ? decayed(plan.refresh)
+          : interpolateDensity(schedule.densityByStep, plan.refreshStep);
   return plan;
 }
 

@@ -35,8 +35,8 @@ struct StepPlan {
 StepPlan planStep(const VariantParams &variant, int64_t step);
 
 /// The density_by_step curve at `step`.
-double interpolateDensity(
-    const std::vector<std::pair<int64_t, double>> &points, int64_t step);
+double interpolateDensity(const std::vector<std::pair<int64_t, double>> &points,
+                          int64_t step);
 
 } // namespace sattn::ref
 

@@ -97,8 +97,8 @@ int64_t keepCount(const RowRanking &ranking, const SelectionParams &selection,
   switch (selection.rule) {
   case SelectionRule::TopK: {
     int64_t groups = int64_t(ranking.shares.size());
-    int64_t budget = finalLevel ? topkCount(density, groups)
-                                : coarseCount(density, groups);
+    int64_t budget =
+        finalLevel ? topkCount(density, groups) : coarseCount(density, groups);
     return std::min(available, std::max(budget, ranking.numForced));
   }
   case SelectionRule::TopP: {

@@ -92,7 +92,8 @@ std::vector<SweepPoint> sweepOracle(const Tensor &q, const Tensor &k,
         prefixZ[size_t(r + 1)] = prefixZ[size_t(r)] + z;
         prefixW[size_t(r + 1)] = prefixW[size_t(r)] + w;
         for (int64_t e = 0; e < d; ++e) {
-          prefixV[size_t((r + 1) * d + e)] = prefixV[size_t(r * d + e)] + value[e];
+          prefixV[size_t((r + 1) * d + e)] =
+              prefixV[size_t(r * d + e)] + value[e];
           prefixWV[size_t((r + 1) * d + e)] =
               prefixWV[size_t(r * d + e)] + w * value[e];
         }
@@ -117,8 +118,8 @@ std::vector<SweepPoint> sweepOracle(const Tensor &q, const Tensor &k,
           for (int64_t bin = 0, first = kept; bin < bins; ++bin) {
             int64_t count = dropped / bins + (bin < dropped % bins ? 1 : 0);
             int64_t last = first + count;
-            double meanZ =
-                (prefixZ[size_t(last)] - prefixZ[size_t(first)]) / double(count);
+            double meanZ = (prefixZ[size_t(last)] - prefixZ[size_t(first)]) /
+                           double(count);
             double w = std::exp(meanZ + std::log(double(count)) - m);
             den += w;
             if (mode == TailMode::Full)
@@ -152,8 +153,7 @@ std::vector<SweepPoint> sweepOracle(const Tensor &q, const Tensor &k,
       point.kept = keptFraction;
       point.bins = bins;
       point.mode = mode;
-      point.density =
-          double(oracleKeptKeys(keptFraction, keys)) / double(keys);
+      point.density = double(oracleKeptKeys(keptFraction, keys)) / double(keys);
       double squared = 0;
       for (int64_t bh = 0; bh < b * h; ++bh) {
         double headSquared = 0, headRecallSum = 0;
@@ -175,14 +175,11 @@ std::vector<SweepPoint> sweepOracle(const Tensor &q, const Tensor &k,
   return points;
 }
 
-std::vector<SweepPoint> sweepBlocks(const VariantParams &variant,
-                                    const Tensor &q, const Tensor &k,
-                                    const Tensor &v,
-                                    const std::vector<double> &keptList,
-                                    const std::vector<int64_t> &binsList,
-                                    TailMode mode,
-                                    const SweepProgress &progress,
-                                    const DenseReference *given) {
+std::vector<SweepPoint>
+sweepBlocks(const VariantParams &variant, const Tensor &q, const Tensor &k,
+            const Tensor &v, const std::vector<double> &keptList,
+            const std::vector<int64_t> &binsList, TailMode mode,
+            const SweepProgress &progress, const DenseReference *given) {
   double scale = variant.problem.softmaxScale();
   std::vector<double> densities = keptList;
   VariantParams base = variant;
@@ -208,11 +205,12 @@ std::vector<SweepPoint> sweepBlocks(const VariantParams &variant,
 
   std::vector<SweepPoint> points;
   for (double density : densities) {
-    auto mask = std::make_shared<const Mask>(
-        computeMask(base, qR, kR, density));
+    auto mask =
+        std::make_shared<const Mask>(computeMask(base, qR, kR, density));
     const BlockLists &lists = mask->lists();
     Tensor keptLse;
-    Tensor sparse = sparseAttention(qR, kR, vR, lists, nullptr, scale, &keptLse);
+    Tensor sparse =
+        sparseAttention(qR, kR, vR, lists, nullptr, scale, &keptLse);
     meter.advance();
     for (int64_t bins : binCounts) {
       SweepPoint point;

@@ -46,26 +46,22 @@ struct DenseReference {
 using SweepProgress = std::function<void(double fraction, const std::string &)>;
 
 /// Oracle top-k at every (kept, bins) pair, in the order kept-major.
-std::vector<SweepPoint> sweepOracle(const Tensor &q, const Tensor &k,
-                                    const Tensor &v, double scale,
-                                    const std::vector<double> &kept,
-                                    const std::vector<int64_t> &bins,
-                                    TailMode mode,
-                                    const SweepProgress &progress = {});
+std::vector<SweepPoint>
+sweepOracle(const Tensor &q, const Tensor &k, const Tensor &v, double scale,
+            const std::vector<double> &kept, const std::vector<int64_t> &bins,
+            TailMode mode, const SweepProgress &progress = {});
 
 /// The variant's block pipeline (one refresh) at every (kept, bins) pair:
 /// kept replaces selection.density for every head (adaptive off); an empty
 /// `kept` runs the variant's own density (adaptive when enabled) once; an
 /// empty `bins` uses tail.bins. q, k, v in original order; `dense` (if
 /// given) is their dense attention.
-std::vector<SweepPoint> sweepBlocks(const VariantParams &variant,
-                                    const Tensor &q, const Tensor &k,
-                                    const Tensor &v,
-                                    const std::vector<double> &kept,
-                                    const std::vector<int64_t> &bins,
-                                    TailMode mode,
-                                    const SweepProgress &progress = {},
-                                    const DenseReference *dense = nullptr);
+std::vector<SweepPoint>
+sweepBlocks(const VariantParams &variant, const Tensor &q, const Tensor &k,
+            const Tensor &v, const std::vector<double> &kept,
+            const std::vector<int64_t> &bins, TailMode mode,
+            const SweepProgress &progress = {},
+            const DenseReference *dense = nullptr);
 
 } // namespace sattn::ref
 

@@ -68,8 +68,8 @@ std::vector<Token> layout(const SyntheticSpec &spec) {
   int64_t t = spec.grid[0], h = spec.grid[1], w = spec.grid[2];
   std::vector<Token> video, text;
   for (int64_t i = 0; i < t * h * w; ++i)
-    video.push_back({false, i, double(i / (h * w)), double(i / w % h),
-                     double(i % w)});
+    video.push_back(
+        {false, i, double(i / (h * w)), double(i / w % h), double(i % w)});
   for (int64_t i = 0; i < spec.textTokens; ++i)
     text.push_back({true, i, 0, 0, 0});
   std::vector<Token> all;
@@ -98,8 +98,8 @@ public:
   void add(const Token &token, double weight, double *out) const {
     double norm = weight / std::sqrt(double(freq.size()));
     for (size_t i = 0; i < freq.size(); ++i) {
-      double a = freq[i][0] * token.t + freq[i][1] * token.y +
-                 freq[i][2] * token.x;
+      double a =
+          freq[i][0] * token.t + freq[i][1] * token.y + freq[i][2] * token.x;
       out[2 * i] += norm * std::cos(a);
       out[2 * i + 1] += norm * std::sin(a);
     }
@@ -234,10 +234,12 @@ void structure(const SyntheticSpec &spec, SyntheticHead kind,
       for (const Blob &blob : blobs) {
         double shift = 20 * spec.drift * double(spec.step);
         double speed = std::hypot(blob.dy, blob.dx);
-        double cy = reflect(blob.y + blob.dy * (token.t + shift / speed), frameH);
-        double cx = reflect(blob.x + blob.dx * (token.t + shift / speed), frameW);
-        double dist2 = (token.y - cy) * (token.y - cy) +
-                       (token.x - cx) * (token.x - cx);
+        double cy =
+            reflect(blob.y + blob.dy * (token.t + shift / speed), frameH);
+        double cx =
+            reflect(blob.x + blob.dx * (token.t + shift / speed), frameW);
+        double dist2 =
+            (token.y - cy) * (token.y - cy) + (token.x - cx) * (token.x - cx);
         addScaled(blob.embedding,
                   std::exp(-dist2 / (2 * blob.radius * blob.radius)), e.data());
       }
@@ -268,7 +270,8 @@ void structure(const SyntheticSpec &spec, SyntheticHead kind,
 }
 
 /// Adds iid noise of norm ~`amplitude` to every row of head bh, drifting
-/// with the step: sqrt(1 − f) · base + sqrt(f) · fresh, f = 1 − (1 − drift)^step.
+/// with the step: sqrt(1 − f) · base + sqrt(f) · fresh, f = 1 − (1 −
+/// drift)^step.
 void addNoise(const SyntheticSpec &spec, int64_t bh, uint64_t baseTag,
               uint64_t stepTag, double amplitude, Tensor &x) {
   int64_t h = spec.heads, s = x.dim(2), d = x.dim(3);
@@ -302,7 +305,8 @@ void values(const SyntheticSpec &spec, SyntheticHead kind,
   for (size_t p = 0; p < tokens.size(); ++p) {
     double *row = v.row(ib, ih, int64_t(p));
     if (tokens[p].text) {
-      Random textRandom = stream(spec.seed, bh, kValues, 1000 + tokens[p].index);
+      Random textRandom =
+          stream(spec.seed, bh, kValues, 1000 + tokens[p].index);
       addScaled(unitVector(textRandom, d), 1, row);
     } else {
       smooth.add(tokens[p], 1, row);
@@ -383,12 +387,11 @@ const char *toString(SyntheticHead kind) {
   return "?";
 }
 
-std::optional<std::vector<SyntheticHead>> syntheticKinds(const std::string &name,
-                                                         int64_t heads) {
-  static const SyntheticHead cycle[] = {SyntheticHead::Local,
-                                        SyntheticHead::Temporal,
-                                        SyntheticHead::Semantic,
-                                        SyntheticHead::Sink};
+std::optional<std::vector<SyntheticHead>>
+syntheticKinds(const std::string &name, int64_t heads) {
+  static const SyntheticHead cycle[] = {
+      SyntheticHead::Local, SyntheticHead::Temporal, SyntheticHead::Semantic,
+      SyntheticHead::Sink};
   std::vector<SyntheticHead> kinds;
   for (int64_t h = 0; h < heads; ++h) {
     if (name == "video") {
@@ -397,8 +400,8 @@ std::optional<std::vector<SyntheticHead>> syntheticKinds(const std::string &name
     }
     bool found = false;
     for (SyntheticHead kind :
-         {SyntheticHead::Local, SyntheticHead::Temporal, SyntheticHead::Semantic,
-          SyntheticHead::Sink, SyntheticHead::Random})
+         {SyntheticHead::Local, SyntheticHead::Temporal,
+          SyntheticHead::Semantic, SyntheticHead::Sink, SyntheticHead::Random})
       if (name == toString(kind)) {
         kinds.push_back(kind);
         found = true;
@@ -458,14 +461,15 @@ SyntheticInputs makeSynthetic(const SyntheticSpec &spec) {
     }
     values(spec, kind, tokens, bh, in.k, in.v);
     if (spec.calibrate) {
-      double tau = calibrateTemperature(in.q, in.k, ib, ih, scale,
-                                        targetShare(kind));
+      double tau =
+          calibrateTemperature(in.q, in.k, ib, ih, scale, targetShare(kind));
       for (int64_t t = 0; t < s; ++t)
         for (int64_t e = 0; e < d; ++e)
           in.q(ib, ih, t, e) *= tau;
       in.temperature[size_t(bh)] = tau;
     }
-    in.topTenthShare[size_t(bh)] = topShare(in.q, in.k, ib, ih, scale, 0.1, 256);
+    in.topTenthShare[size_t(bh)] =
+        topShare(in.q, in.k, ib, ih, scale, 0.1, 256);
   });
   return in;
 }

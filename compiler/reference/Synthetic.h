@@ -29,10 +29,10 @@
 // meaningful, as in real latents.
 //
 // Logit scale: per head, q is multiplied by the temperature at which the
-// exact top-10% keys of 256 sampled queries (spread over the grid) carry, on average, the head's
-// target share of the attention mass: local 0.92, temporal 0.88, semantic
-// 0.86, sink 0.94, random 0.90 (the 85–95% that video DiTs show). The
-// search is a bisection on the monotone top-share curve.
+// exact top-10% keys of 256 sampled queries (spread over the grid) carry, on
+// average, the head's target share of the attention mass: local 0.92, temporal
+// 0.88, semantic 0.86, sink 0.94, random 0.90 (the 85–95% that video DiTs
+// show). The search is a bisection on the monotone top-share curve.
 //
 // Steps: `step` > 0 makes the inputs of a later denoising step. The blobs
 // move on by `drift` · 20 tokens per step, and the noise is mixed with fresh
@@ -75,17 +75,17 @@ struct SyntheticSpec {
 
 struct SyntheticInputs {
   Tensor q, k, v; // [B, H, S, D], original order, softmax scale 1/sqrt(D)
-  std::vector<SyntheticHead> kinds;   // per head
-  std::vector<double> temperature;    // per (b, h): the factor applied to q
-  std::vector<double> topTenthShare;  // per (b, h): measured after scaling
+  std::vector<SyntheticHead> kinds;  // per head
+  std::vector<double> temperature;   // per (b, h): the factor applied to q
+  std::vector<double> topTenthShare; // per (b, h): measured after scaling
 };
 
 /// The names makeSynthetic accepts, for --help and error messages.
 std::vector<std::string> syntheticNames();
 const char *toString(SyntheticHead kind);
 /// The kind of each head for `name`, or nothing for an unknown name.
-std::optional<std::vector<SyntheticHead>> syntheticKinds(const std::string &name,
-                                                         int64_t heads);
+std::optional<std::vector<SyntheticHead>>
+syntheticKinds(const std::string &name, int64_t heads);
 
 /// Requires a known name, positive sizes and a 3-entry grid.
 SyntheticInputs makeSynthetic(const SyntheticSpec &spec);

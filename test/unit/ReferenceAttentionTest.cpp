@@ -49,9 +49,8 @@ BlockLists randomLists(int64_t heads, int64_t s, int64_t blockQ,
 
 /// Random scores for assigning bins.
 Tensor randomScores(const BlockLists &lists, uint64_t seed) {
-  return randomTensor({lists.batch, lists.heads, lists.numQueryBlocks,
-                       lists.numGroups},
-                      seed);
+  return randomTensor(
+      {lists.batch, lists.heads, lists.numQueryBlocks, lists.numGroups}, seed);
 }
 
 TEST(ReferenceAttention, SparseEqualsMaskedSoftmaxWithVirtualKeys) {
@@ -59,14 +58,16 @@ TEST(ReferenceAttention, SparseEqualsMaskedSoftmaxWithVirtualKeys) {
     for (int64_t bins : {0, 1, 3}) {
       SCOPED_TRACE(shape.str() + " bins " + std::to_string(bins));
       int64_t s = shape.seqLen(), d = 5;
-      Tensor q = randomTensor({1, 2, s, d}, 1, 2), k = randomTensor({1, 2, s, d}, 2, 2),
+      Tensor q = randomTensor({1, 2, s, d}, 1, 2),
+             k = randomTensor({1, 2, s, d}, 2, 2),
              v = randomTensor({1, 2, s, d}, 3);
       BlockLists lists = randomLists(2, s, 16, 8, 4);
       TailMembership membership =
           assignTailBins(lists, randomScores(lists, 5), bins);
       TailBins tail = computeTailBins(k, v, lists, membership);
       Tensor lse;
-      Tensor out = sparseAttention(q, k, v, lists, bins ? &tail : nullptr, 0.6, &lse);
+      Tensor out =
+          sparseAttention(q, k, v, lists, bins ? &tail : nullptr, 0.6, &lse);
       for (int64_t h = 0; h < 2; ++h)
         for (int64_t t = 0; t < s; ++t) {
           int64_t row = lists.rowIndex(0, h, t / 16);
@@ -83,7 +84,8 @@ TEST(ReferenceAttention, SparseEqualsMaskedSoftmaxWithVirtualKeys) {
             std::vector<double> meanK(size_t(d), 0.0), meanV(size_t(d), 0.0);
             int64_t n = 0;
             for (int32_t g : groups)
-              for (int64_t j = g * 8; j < std::min(s, int64_t(g + 1) * 8); ++j, ++n)
+              for (int64_t j = g * 8; j < std::min(s, int64_t(g + 1) * 8);
+                   ++j, ++n)
                 for (int64_t e = 0; e < d; ++e) {
                   meanK[size_t(e)] += k(0, h, j, e);
                   meanV[size_t(e)] += v(0, h, j, e);
@@ -109,27 +111,29 @@ TEST(ReferenceAttention, SparseEqualsMaskedSoftmaxWithVirtualKeys) {
 TEST(ReferenceAttention, AddingVirtualKeysLaterIsTheSame) {
   Shape shape{{5, 9, 11}, 13, TextPosition::Last};
   int64_t s = shape.seqLen(), d = 4;
-  Tensor q = randomTensor({1, 2, s, d}, 1, 2), k = randomTensor({1, 2, s, d}, 2, 2),
+  Tensor q = randomTensor({1, 2, s, d}, 1, 2),
+         k = randomTensor({1, 2, s, d}, 2, 2),
          v = randomTensor({1, 2, s, d}, 3);
   BlockLists lists = randomLists(2, s, 64, 16, 7);
-  TailBins tail =
-      computeTailBins(k, v, lists, assignTailBins(lists, randomScores(lists, 8), 4));
+  TailBins tail = computeTailBins(
+      k, v, lists, assignTailBins(lists, randomScores(lists, 8), 4));
   Tensor keptLse, fullLse, mergedLse;
   Tensor kept = sparseAttention(q, k, v, lists, nullptr, 0.5, &keptLse);
   Tensor full = sparseAttention(q, k, v, lists, &tail, 0.5, &fullLse);
-  Tensor merged =
-      addVirtualKeys(kept, keptLse, q, lists, tail, 0.5, TailMode::Full, &mergedLse);
+  Tensor merged = addVirtualKeys(kept, keptLse, q, lists, tail, 0.5,
+                                 TailMode::Full, &mergedLse);
   EXPECT_LT(maxAbsDiff(full, merged), 1e-12);
   EXPECT_LT(maxAbsDiff(fullLse, mergedLse), 1e-12);
   // Normalization-only: the kept keys' output scaled by their share of the
   // (kept + tail) mass.
-  Tensor normOnly =
-      addVirtualKeys(kept, keptLse, q, lists, tail, 0.5, TailMode::NormalizationOnly);
+  Tensor normOnly = addVirtualKeys(kept, keptLse, q, lists, tail, 0.5,
+                                   TailMode::NormalizationOnly);
   for (int64_t h = 0; h < 2; ++h)
     for (int64_t t = 0; t < s; ++t)
       for (int64_t e = 0; e < d; ++e)
         ASSERT_NEAR(normOnly(0, h, t, e),
-                    kept(0, h, t, e) * std::exp(keptLse(0, h, t) - fullLse(0, h, t)),
+                    kept(0, h, t, e) *
+                        std::exp(keptLse(0, h, t) - fullLse(0, h, t)),
                     1e-12);
 }
 
@@ -140,15 +144,16 @@ TEST(ReferenceAttention, BinsOfIdenticalKeysAreExact) {
   for (const Shape &shape : smallShapes()) {
     SCOPED_TRACE(shape.str());
     int64_t s = shape.seqLen(), d = 4, group = 8;
-    Tensor q = randomTensor({1, 1, s, d}, 1, 2), k = randomTensor({1, 1, s, d}, 2, 2),
+    Tensor q = randomTensor({1, 1, s, d}, 1, 2),
+           k = randomTensor({1, 1, s, d}, 2, 2),
            v = randomTensor({1, 1, s, d}, 3);
     for (int64_t j = 0; j < s; ++j)
       for (int64_t e = 0; e < d; ++e)
         k(0, 0, j, e) = k(0, 0, j / group * group, e);
     BlockLists lists = randomLists(1, s, 16, group, 9);
     int64_t bins = lists.numGroups; // at least one group per bin
-    TailBins tail =
-        computeTailBins(k, v, lists, assignTailBins(lists, randomScores(lists, 1), bins));
+    TailBins tail = computeTailBins(
+        k, v, lists, assignTailBins(lists, randomScores(lists, 1), bins));
     EXPECT_LT(maxAbsDiff(sparseAttention(q, k, v, lists, &tail, 0.7),
                          denseAttention(q, k, v, 0.7)),
               1e-12);
@@ -175,7 +180,8 @@ TEST(ReferenceAttention, OracleWithOneKeyPerBinIsDense) {
       SCOPED_TRACE(shape.str() + " kept " + std::to_string(kept));
       int64_t s = shape.seqLen(), d = shape.big() ? 2 : 4;
       Tensor q = sampleQueries(randomTensor({1, 1, s, d}, 1, 2), 8);
-      Tensor k = randomTensor({1, 1, s, d}, 2, 2), v = randomTensor({1, 1, s, d}, 3);
+      Tensor k = randomTensor({1, 1, s, d}, 2, 2),
+             v = randomTensor({1, 1, s, d}, 3);
       OracleConfig config{kept, s - oracleKeptKeys(kept, s), TailMode::Full};
       EXPECT_LT(maxAbsDiff(oracleAttention(q, k, v, 0.8, config),
                            denseAttention(q, k, v, 0.8)),
@@ -193,13 +199,15 @@ TEST(ReferenceAttention, OracleWithoutBinsIsPlainTopK) {
     SCOPED_TRACE(shape.str());
     int64_t s = shape.seqLen(), d = shape.big() ? 2 : 4;
     Tensor q = sampleQueries(randomTensor({1, 1, s, d}, 4, 2), 6);
-    Tensor k = randomTensor({1, 1, s, d}, 5, 2), v = randomTensor({1, 1, s, d}, 6);
+    Tensor k = randomTensor({1, 1, s, d}, 5, 2),
+           v = randomTensor({1, 1, s, d}, 6);
     // Duplicate keys make ties, which go to the lower index.
     for (int64_t j = 1; j < s; j += 3)
       for (int64_t e = 0; e < d; ++e)
         k(0, 0, j, e) = k(0, 0, j - 1, e);
     Tensor keptLse;
-    Tensor out = oracleAttention(q, k, v, 0.9, {0.2, 0, TailMode::Full}, &keptLse);
+    Tensor out =
+        oracleAttention(q, k, v, 0.9, {0.2, 0, TailMode::Full}, &keptLse);
     int64_t keep = oracleKeptKeys(0.2, s);
     for (int64_t t = 0; t < q.dim(2); ++t) {
       std::vector<double> z(s, 0.0);
@@ -210,7 +218,8 @@ TEST(ReferenceAttention, OracleWithoutBinsIsPlainTopK) {
       std::vector<double> sorted = z;
       std::sort(sorted.begin(), sorted.end(), std::greater<double>());
       double cut = sorted[size_t(keep - 1)];
-      int64_t above = std::count_if(z.begin(), z.end(), [&](double x) { return x > cut; });
+      int64_t above =
+          std::count_if(z.begin(), z.end(), [&](double x) { return x > cut; });
       auto inTop = [&](int64_t j) {
         if (z[size_t(j)] > cut)
           return true;
@@ -223,7 +232,8 @@ TEST(ReferenceAttention, OracleWithoutBinsIsPlainTopK) {
         return rank < keep - above;
       };
       double lse;
-      std::vector<double> expected = naiveAttention(q, k, v, 0, 0, t, 0.9, inTop, {}, &lse);
+      std::vector<double> expected =
+          naiveAttention(q, k, v, 0, 0, t, 0.9, inTop, {}, &lse);
       for (int64_t e = 0; e < d; ++e)
         EXPECT_NEAR(out(0, 0, t, e), expected[size_t(e)], 1e-12);
       EXPECT_NEAR(keptLse(0, 0, t), lse, 1e-12);
@@ -234,21 +244,24 @@ TEST(ReferenceAttention, OracleWithoutBinsIsPlainTopK) {
 TEST(ReferenceAttention, OracleSweepMatchesTheDefinition) {
   Shape shape{{3, 12, 10}, 7, TextPosition::First};
   int64_t s = shape.seqLen(), d = 6;
-  Tensor q = randomTensor({2, 2, s, d}, 1, 3), k = randomTensor({2, 2, s, d}, 2, 3),
+  Tensor q = randomTensor({2, 2, s, d}, 1, 3),
+         k = randomTensor({2, 2, s, d}, 2, 3),
          v = randomTensor({2, 2, s, d}, 3);
   Tensor denseLse;
   Tensor dense = denseAttention(q, k, v, 0.4, &denseLse);
   std::vector<double> kept = {0.05, 0.3};
   std::vector<int64_t> bins = {0, 1, 5, 1000};
   for (TailMode mode : {TailMode::Full, TailMode::NormalizationOnly}) {
-    std::vector<SweepPoint> points = sweepOracle(q, k, v, 0.4, kept, bins, mode);
+    std::vector<SweepPoint> points =
+        sweepOracle(q, k, v, 0.4, kept, bins, mode);
     ASSERT_EQ(points.size(), kept.size() * bins.size());
     size_t i = 0;
     for (double fraction : kept)
       for (int64_t b : bins) {
         const SweepPoint &point = points[i++];
         Tensor keptLse;
-        Tensor out = oracleAttention(q, k, v, 0.4, {fraction, b, mode}, &keptLse);
+        Tensor out =
+            oracleAttention(q, k, v, 0.4, {fraction, b, mode}, &keptLse);
         EXPECT_EQ(point.kept, fraction);
         EXPECT_EQ(point.bins, b);
         EXPECT_NEAR(point.mse, meanSquaredError(out, dense),
@@ -274,7 +287,8 @@ TEST(ReferenceAttention, BlockSweepMatchesRunVariant) {
   Shape shape{{5, 9, 11}, 13, TextPosition::Last};
   VariantParams v = smallVariant(shape, 2, 4);
   int64_t s = shape.seqLen();
-  Tensor q = randomTensor({1, 2, s, 4}, 1, 3), k = randomTensor({1, 2, s, 4}, 2, 3),
+  Tensor q = randomTensor({1, 2, s, 4}, 1, 3),
+         k = randomTensor({1, 2, s, 4}, 2, 3),
          val = randomTensor({1, 2, s, 4}, 3);
   Tensor denseLse;
   Tensor dense = denseAttention(q, k, val, v.problem.softmaxScale(), &denseLse);
@@ -291,9 +305,11 @@ TEST(ReferenceAttention, BlockSweepMatchesRunVariant) {
       EXPECT_NEAR(point.relL2, relativeL2(out.output, dense), 1e-12);
       EXPECT_DOUBLE_EQ(point.density, listDensity(out.mask->lists()));
       std::vector<int64_t> order = out.mask->order;
-      Tensor keptLse = keptLogSumExp(reorder(q, order), reorder(k, order),
-                                     out.mask->lists(), v.problem.softmaxScale());
-      EXPECT_NEAR(point.recall, meanRecall(keptLse, reorder(denseLse, order)), 1e-12);
+      Tensor keptLse =
+          keptLogSumExp(reorder(q, order), reorder(k, order), out.mask->lists(),
+                        v.problem.softmaxScale());
+      EXPECT_NEAR(point.recall, meanRecall(keptLse, reorder(denseLse, order)),
+                  1e-12);
     }
 }
 
@@ -303,7 +319,8 @@ TEST(ReferenceAttention, NoBinsIsPlainBlockTopK) {
     VariantParams v = smallVariant(shape, 2, 4);
     v.tail.bins = 0;
     int64_t s = shape.seqLen();
-    Tensor q = randomTensor({1, 2, s, 4}, 1, 3), k = randomTensor({1, 2, s, 4}, 2, 3),
+    Tensor q = randomTensor({1, 2, s, 4}, 1, 3),
+           k = randomTensor({1, 2, s, 4}, 2, 3),
            val = randomTensor({1, 2, s, 4}, 3);
     VariantOutput out = runVariant(v, q, k, val, 0.2);
     const BlockLists &lists = out.mask->lists();

@@ -34,7 +34,8 @@ TEST(ReferenceLinear, LinearAttentionIsItsDefinition) {
     SCOPED_TRACE(shape.str());
     ProblemParams p = problemFor(shape, 2, 5);
     int64_t s = p.seqLen(), frame = shape.grid[1] * shape.grid[2];
-    Tensor q = randomTensor({1, 2, s, 5}, 1, 2), k = randomTensor({1, 2, s, 5}, 2, 2),
+    Tensor q = randomTensor({1, 2, s, 5}, 1, 2),
+           k = randomTensor({1, 2, s, 5}, 2, 2),
            v = randomTensor({1, 2, s, 5}, 3);
     Tensor logZ;
     Tensor out = linearAttention(p, q, k, v, &logZ);
@@ -68,16 +69,19 @@ TEST(ReferenceLinear, LinearAttentionIsItsDefinition) {
 }
 
 TEST(ReferenceLinear, MergingDisjointPartsIsTheSoftmaxOfTheUnion) {
-  Tensor q = randomTensor({1, 1, 3, 4}, 1, 3), k = randomTensor({1, 1, 40, 4}, 2, 3),
+  Tensor q = randomTensor({1, 1, 3, 4}, 1, 3),
+         k = randomTensor({1, 1, 40, 4}, 2, 3),
          v = randomTensor({1, 1, 40, 4}, 3);
   for (int64_t t = 0; t < 3; ++t) {
     double lseEven, lseOdd, lseAll, lseMerged;
-    auto even = naiveAttention(q, k, v, 0, 0, t, 0.9,
-                               [](int64_t j) { return j % 2 == 0; }, {}, &lseEven);
-    auto odd = naiveAttention(q, k, v, 0, 0, t, 0.9,
-                              [](int64_t j) { return j % 2 == 1; }, {}, &lseOdd);
-    auto all = naiveAttention(q, k, v, 0, 0, t, 0.9, [](int64_t) { return true; },
-                              {}, &lseAll);
+    auto even = naiveAttention(
+        q, k, v, 0, 0, t, 0.9, [](int64_t j) { return j % 2 == 0; }, {},
+        &lseEven);
+    auto odd = naiveAttention(
+        q, k, v, 0, 0, t, 0.9, [](int64_t j) { return j % 2 == 1; }, {},
+        &lseOdd);
+    auto all = naiveAttention(
+        q, k, v, 0, 0, t, 0.9, [](int64_t) { return true; }, {}, &lseAll);
     std::vector<double> merged(4);
     mergeSoftmax(even.data(), lseEven, odd.data(), lseOdd, 4, merged.data(),
                  &lseMerged);
@@ -110,15 +114,18 @@ TEST(ReferenceLinear, RoutesAreTheirDefinitions) {
     ProblemParams &p = v.problem;
     int64_t s = p.seqLen();
     double scale = p.softmaxScale();
-    Tensor q = randomTensor({1, 2, s, 4}, 1, 2), k = randomTensor({1, 2, s, 4}, 2, 2),
+    Tensor q = randomTensor({1, 2, s, 4}, 1, 2),
+           k = randomTensor({1, 2, s, 4}, 2, 2),
            val = randomTensor({1, 2, s, 4}, 3);
     std::vector<int64_t> order = tokenOrder(p, v.reorder);
-    Tensor qR = reorder(q, order), kR = reorder(k, order), vR = reorder(val, order);
+    Tensor qR = reorder(q, order), kR = reorder(k, order),
+           vR = reorder(val, order);
     Mask mask = computeMask(v, qR, kR, 0.3);
     TailBins tail = computeTailBins(kR, vR, mask.lists(), mask.tail);
     RouteOutputs routes = computeRoutes(p, order, q, k, val, qR, kR, vR,
                                         mask.lists(), &tail, scale);
-    Tensor sparse = unreorder(sparseAttention(qR, kR, vR, mask.lists(), &tail, scale), order);
+    Tensor sparse = unreorder(
+        sparseAttention(qR, kR, vR, mask.lists(), &tail, scale), order);
     Tensor logZ;
     Tensor linear = linearAttention(p, q, k, val, &logZ);
     EXPECT_EQ(routes.sparse.data, sparse.data);
@@ -137,11 +144,13 @@ TEST(ReferenceLinear, RoutesAreTheirDefinitions) {
         }
         // The hybrid's sparse part, naively: kept keys outside t's frame.
         int64_t f = (t - p.videoBegin()) / frame;
-        const auto &kept = mask.lists().row(0, h, position[size_t(t)] / v.block.q);
+        const auto &kept =
+            mask.lists().row(0, h, position[size_t(t)] / v.block.q);
         auto keep = [&](int64_t j) {
           bool ownFrame = isVideo(p, j) && (j - p.videoBegin()) / frame == f;
-          return !ownFrame && std::binary_search(kept.begin(), kept.end(),
-                                                 int32_t(position[size_t(j)] / v.block.k));
+          return !ownFrame &&
+                 std::binary_search(kept.begin(), kept.end(),
+                                    int32_t(position[size_t(j)] / v.block.k));
         };
         bool any = false;
         for (int64_t j = 0; j < s; ++j)
@@ -149,13 +158,15 @@ TEST(ReferenceLinear, RoutesAreTheirDefinitions) {
         double lseOther = -INFINITY;
         std::vector<double> other(4, 0.0);
         if (any)
-          other = naiveAttention(q, k, val, 0, h, t, scale, keep, {}, &lseOther);
+          other =
+              naiveAttention(q, k, val, 0, h, t, scale, keep, {}, &lseOther);
         double z = std::exp(logZ(0, h, t));
         double wOther = std::isinf(lseOther) ? 0 : std::exp(lseOther);
         for (int64_t e = 0; e < 4; ++e) {
           EXPECT_EQ(routes.linear(0, h, t, e), linear(0, h, t, e));
-          double expected = (wOther * other[size_t(e)] + z * linear(0, h, t, e)) /
-                            (wOther + z);
+          double expected =
+              (wOther * other[size_t(e)] + z * linear(0, h, t, e)) /
+              (wOther + z);
           EXPECT_NEAR(routes.hybrid(0, h, t, e), expected, 1e-12);
         }
       }
@@ -167,14 +178,16 @@ TEST(ReferenceLinear, PerHeadRoutingAndCalibration) {
   VariantParams v = linearVariant(shape, 3);
   v.linear.routing = {Route::Sparse, Route::Linear, Route::Hybrid};
   int64_t s = v.problem.seqLen();
-  Tensor q = randomTensor({1, 3, s, 4}, 4, 2), k = randomTensor({1, 3, s, 4}, 5, 2),
+  Tensor q = randomTensor({1, 3, s, 4}, 4, 2),
+         k = randomTensor({1, 3, s, 4}, 5, 2),
          val = randomTensor({1, 3, s, 4}, 6);
   VariantOutput fixed = runVariant(v, q, k, val);
   ASSERT_EQ(fixed.routes, v.linear.routing);
   std::vector<int64_t> order = fixed.mask->order;
-  RouteOutputs routes = computeRoutes(
-      v.problem, order, q, k, val, reorder(q, order), reorder(k, order),
-      reorder(val, order), fixed.mask->lists(), &fixed.tails, v.problem.softmaxScale());
+  RouteOutputs routes =
+      computeRoutes(v.problem, order, q, k, val, reorder(q, order),
+                    reorder(k, order), reorder(val, order), fixed.mask->lists(),
+                    &fixed.tails, v.problem.softmaxScale());
   for (int64_t h = 0; h < 3; ++h)
     for (int64_t t = 0; t < s; ++t)
       for (int64_t e = 0; e < 4; ++e)

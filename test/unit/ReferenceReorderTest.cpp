@@ -108,7 +108,11 @@ std::vector<int64_t> orderBySortKey(const std::vector<int64_t> &grid,
         case ReorderKind::Hilbert3D:
           key = {int64_t(hilbertIndex3d(
                      {uint32_t(tt), uint32_t(ty), uint32_t(tx)}, bits)),
-                 0, 0, ft, y, x};
+                 0,
+                 0,
+                 ft,
+                 y,
+                 x};
           break;
         case ReorderKind::HWF:
           key = {y, x, ft, 0, 0, 0};
@@ -195,8 +199,8 @@ TEST(ReferenceReorder, GilbertStepsAreFourNeighbours) {
 std::string curveText(int64_t width, int64_t height) {
   std::string text;
   for (auto [x, y] : gilbertCurve(width, height))
-    text += (text.empty() ? "" : " ") + std::to_string(x) + "," +
-            std::to_string(y);
+    text +=
+        (text.empty() ? "" : " ") + std::to_string(x) + "," + std::to_string(y);
   return text;
 }
 
@@ -207,17 +211,17 @@ TEST(ReferenceReorder, GilbertIsThePublishedCurve) {
   // rounding negative half-extents toward zero instead of down gives a
   // different (also valid) curve.
   EXPECT_EQ(curveText(7, 5),
-      "0,0 1,0 2,0 2,1 1,1 0,1 0,2 1,2 1,3 0,3 0,4 1,4 2,4 3,4 3,3 2,3 "
-      "2,2 3,2 4,2 4,3 4,4 5,4 6,4 6,3 5,3 5,2 6,2 6,1 5,1 4,1 3,1 3,0 "
-      "4,0 5,0 6,0");
+            "0,0 1,0 2,0 2,1 1,1 0,1 0,2 1,2 1,3 0,3 0,4 1,4 2,4 3,4 3,3 2,3 "
+            "2,2 3,2 4,2 4,3 4,4 5,4 6,4 6,3 5,3 5,2 6,2 6,1 5,1 4,1 3,1 3,0 "
+            "4,0 5,0 6,0");
   EXPECT_EQ(curveText(10, 10),
-      "0,0 0,1 0,2 1,2 1,1 1,0 2,0 2,1 3,1 3,0 4,0 4,1 4,2 4,3 3,3 3,2 "
-      "2,2 2,3 2,4 3,4 4,4 4,5 3,5 2,5 1,5 1,4 1,3 0,3 0,4 0,5 0,6 1,6 "
-      "2,6 2,7 1,7 0,7 0,8 0,9 1,9 1,8 2,8 2,9 3,9 3,8 4,8 4,9 5,9 5,8 "
-      "5,7 4,7 3,7 3,6 4,6 5,6 6,6 7,6 7,7 6,7 6,8 6,9 7,9 7,8 8,8 8,9 "
-      "9,9 9,8 9,7 8,7 8,6 9,6 9,5 8,5 8,4 9,4 9,3 8,3 7,3 6,3 6,4 7,4 "
-      "7,5 6,5 5,5 5,4 5,3 5,2 5,1 5,0 6,0 7,0 7,1 6,1 6,2 7,2 8,2 9,2 "
-      "9,1 8,1 8,0 9,0");
+            "0,0 0,1 0,2 1,2 1,1 1,0 2,0 2,1 3,1 3,0 4,0 4,1 4,2 4,3 3,3 3,2 "
+            "2,2 2,3 2,4 3,4 4,4 4,5 3,5 2,5 1,5 1,4 1,3 0,3 0,4 0,5 0,6 1,6 "
+            "2,6 2,7 1,7 0,7 0,8 0,9 1,9 1,8 2,8 2,9 3,9 3,8 4,8 4,9 5,9 5,8 "
+            "5,7 4,7 3,7 3,6 4,6 5,6 6,6 7,6 7,7 6,7 6,8 6,9 7,9 7,8 8,8 8,9 "
+            "9,9 9,8 9,7 8,7 8,6 9,6 9,5 8,5 8,4 9,4 9,3 8,3 7,3 6,3 6,4 7,4 "
+            "7,5 6,5 5,5 5,4 5,3 5,2 5,1 5,0 6,0 7,0 7,1 6,1 6,2 7,2 8,2 9,2 "
+            "9,1 8,1 8,0 9,0");
 }
 
 TEST(ReferenceReorder, Hilbert2DTokensStepToFourNeighboursInTheirFrame) {
@@ -274,8 +278,8 @@ TEST(ReferenceReorder, Hilbert3DStepsAreFaceNeighbours) {
     for (int64_t a = 0; a < side; ++a)
       for (int64_t b = 0; b < side; ++b)
         for (int64_t c = 0; c < side; ++c) {
-          uint64_t i = hilbertIndex3d({uint32_t(a), uint32_t(b), uint32_t(c)},
-                                      bits);
+          uint64_t i =
+              hilbertIndex3d({uint32_t(a), uint32_t(b), uint32_t(c)}, bits);
           ASSERT_LT(int64_t(i), n);
           ASSERT_EQ(byIndex[i][0], -1) << "index " << i << " used twice";
           byIndex[i] = {a, b, c};
@@ -299,16 +303,17 @@ TEST(ReferenceReorder, Hilbert3DIsSkillingsCurve) {
   for (uint32_t a = 0; a < 4; ++a)
     for (uint32_t b = 0; b < 4; ++b)
       for (uint32_t c = 0; c < 4; ++c)
-        cells.push_back({hilbertIndex3d({a, b, c}, 2),
-                         std::to_string(a) + std::to_string(b) + std::to_string(c)});
+        cells.push_back(
+            {hilbertIndex3d({a, b, c}, 2),
+             std::to_string(a) + std::to_string(b) + std::to_string(c)});
   std::sort(cells.begin(), cells.end());
   for (const auto &cell : cells)
     text += (text.empty() ? "" : " ") + cell.second;
   EXPECT_EQ(text,
-      "000 010 110 100 101 111 011 001 002 003 103 102 112 113 013 012 "
-      "022 023 033 032 132 133 123 122 121 021 031 131 130 030 020 120 "
-      "220 320 330 230 231 331 321 221 222 223 233 232 332 333 323 322 "
-      "312 313 213 212 202 203 303 302 301 311 211 201 200 210 310 300");
+            "000 010 110 100 101 111 011 001 002 003 103 102 112 113 013 012 "
+            "022 023 033 032 132 133 123 122 121 021 031 131 130 030 020 120 "
+            "220 320 330 230 231 331 321 221 222 223 233 232 332 333 323 322 "
+            "312 313 213 212 202 203 303 302 301 311 211 201 200 210 310 300");
 }
 
 TEST(ReferenceReorder, DenseAttentionCommutesWithReorder) {
@@ -320,20 +325,23 @@ TEST(ReferenceReorder, DenseAttentionCommutesWithReorder) {
       int64_t s = p.seqLen();
       double scale = 0.7;
       if (!shape.big()) {
-        Tensor q = randomTensor({1, 2, s, 6}, 1, 2), k = randomTensor({1, 2, s, 6}, 2, 2),
+        Tensor q = randomTensor({1, 2, s, 6}, 1, 2),
+               k = randomTensor({1, 2, s, 6}, 2, 2),
                v = randomTensor({1, 2, s, 6}, 3);
         Tensor dense = denseAttention(q, k, v, scale);
-        Tensor viaOrder = unreorder(denseAttention(reorder(q, order),
-                                                   reorder(k, order),
-                                                   reorder(v, order), scale),
-                                    order);
+        Tensor viaOrder =
+            unreorder(denseAttention(reorder(q, order), reorder(k, order),
+                                     reorder(v, order), scale),
+                      order);
         EXPECT_LT(maxAbsDiff(dense, viaOrder), 1e-12);
         continue;
       }
       // 32760 tokens: one head, head_dim 3, a sample of query rows.
-      Tensor q = randomTensor({1, 1, s, 3}, 1, 2), k = randomTensor({1, 1, s, 3}, 2, 2),
+      Tensor q = randomTensor({1, 1, s, 3}, 1, 2),
+             k = randomTensor({1, 1, s, 3}, 2, 2),
              v = randomTensor({1, 1, s, 3}, 3);
-      Tensor qR = reorder(q, order), kR = reorder(k, order), vR = reorder(v, order);
+      Tensor qR = reorder(q, order), kR = reorder(k, order),
+             vR = reorder(v, order);
       for (int64_t i = 0; i < s; i += s / 5) {
         auto all = [](int64_t) { return true; };
         std::vector<double> reordered =

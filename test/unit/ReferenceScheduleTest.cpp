@@ -126,9 +126,10 @@ TEST(ReferenceSchedule, RunnerReusesTheMaskAndRecomputesTheBins) {
     VariantOutput out = runner.step(in.q, in.k, in.v, step);
     if (step == 0) {
       EXPECT_TRUE(out.dense);
-      EXPECT_LT(maxAbsDiff(out.output, denseAttention(in.q, in.k, in.v,
-                                                      v.problem.softmaxScale())),
-                1e-12);
+      EXPECT_LT(
+          maxAbsDiff(out.output, denseAttention(in.q, in.k, in.v,
+                                                v.problem.softmaxScale())),
+          1e-12);
       continue;
     }
     bool refresh = (step - 1) % 3 == 0;
@@ -148,9 +149,10 @@ TEST(ReferenceSchedule, RunnerReusesTheMaskAndRecomputesTheBins) {
     TailBins tails = computeTailBins(kR, vR, out.mask->lists(), out.mask->tail);
     EXPECT_EQ(out.tails.keys.data, tails.keys.data);
     EXPECT_EQ(out.tails.values.data, tails.values.data);
-    Tensor expected = unreorder(sparseAttention(qR, kR, vR, out.mask->lists(),
-                                                &tails, v.problem.softmaxScale()),
-                                order);
+    Tensor expected =
+        unreorder(sparseAttention(qR, kR, vR, out.mask->lists(), &tails,
+                                  v.problem.softmaxScale()),
+                  order);
     EXPECT_LT(maxAbsDiff(out.output, expected), 1e-12);
     previous = out.mask;
   }
@@ -179,7 +181,8 @@ TEST(ReferenceAdaptive, PicksTheSmallestDensityReachingTheTarget) {
       Mask mask = computeMask(v, qR, kR, 0.3);
       std::vector<int32_t> frames = framesOf(v.problem, order);
       std::vector<Tensor> scores = scoreLevels(v, qR, kR);
-      BlockSelection probe = selectBlocks(v, frames, scores, {0.6, 0.6, 0.6, 0.6});
+      BlockSelection probe =
+          selectBlocks(v, frames, scores, {0.6, 0.6, 0.6, 0.6});
       int64_t g = probe.lists().numGroups;
       for (int64_t h = 0; h < 4; ++h) {
         std::vector<double> curve = recallCurve(v, frames, probe, 0, h);
@@ -208,7 +211,9 @@ TEST(ReferenceAdaptive, PicksTheSmallestDensityReachingTheTarget) {
           for (int64_t i = 0; i < mask.lists().numQueryBlocks; ++i)
             mean += mask.lists().recall[size_t(mask.lists().rowIndex(0, h, i))];
           mean /= double(mask.lists().numQueryBlocks);
-          EXPECT_GE(mean, std::min(target, curve[size_t(std::max<int64_t>(k, 1) - 1)]) - 1e-12);
+          EXPECT_GE(mean, std::min(target,
+                                   curve[size_t(std::max<int64_t>(k, 1) - 1)]) -
+                              1e-12);
         }
       }
     }

@@ -57,8 +57,8 @@ std::vector<Config> configs(bool big) {
   std::vector<Config> out;
   std::vector<std::vector<int64_t>> levelSets =
       big ? std::vector<std::vector<int64_t>>{{128, 32}}
-          : std::vector<std::vector<int64_t>>{{16}, {64, 16}, {128, 32},
-                                              {128, 64, 16}};
+          : std::vector<std::vector<int64_t>>{
+                {16}, {64, 16}, {128, 32}, {128, 64, 16}};
   std::vector<std::vector<KeepGroup>> keeps =
       big ? std::vector<std::vector<KeepGroup>>{{KeepGroup::Text,
                                                  KeepGroup::Diagonal,
@@ -119,12 +119,11 @@ struct Layout {
 void checkSelection(
     const VariantParams &v, const Layout &layout,
     const std::vector<Tensor> &real, const BlockSelection &sel,
-    const std::function<void(const std::vector<double> &shares,
-                             const std::vector<int32_t> &kept,
-                             const std::vector<uint8_t> &forced,
-                             const std::vector<uint8_t> &candidate,
-                             const std::vector<double> &scores, size_t level)>
-        &ruleCheck) {
+    const std::function<void(
+        const std::vector<double> &shares, const std::vector<int32_t> &kept,
+        const std::vector<uint8_t> &forced,
+        const std::vector<uint8_t> &candidate,
+        const std::vector<double> &scores, size_t level)> &ruleCheck) {
   std::vector<int64_t> sizes = v.levels();
   bool keepText = std::count(v.selection.keep.begin(), v.selection.keep.end(),
                              KeepGroup::Text) > 0;
@@ -156,11 +155,11 @@ void checkSelection(
           double expected =
               candidate[size_t(j)]
                   ? real[l].data[size_t(row * g + j)]
-                  : inheritedScore(
-                        sel.levels[l - 1]
-                            .scores.data[size_t(row * parent.numGroups + j / ratio)],
-                        ratio, v.scoring.aggregate);
-          ASSERT_DOUBLE_EQ(scores[j], expected) << "level " << l << " group " << j;
+                  : inheritedScore(sel.levels[l - 1].scores.data[size_t(
+                                       row * parent.numGroups + j / ratio)],
+                                   ratio, v.scoring.aggregate);
+          ASSERT_DOUBLE_EQ(scores[j], expected)
+              << "level " << l << " group " << j;
           if (isKept[size_t(j)]) {
             ASSERT_TRUE(candidate[size_t(j)])
                 << "level " << l << " keeps group " << j
@@ -171,8 +170,7 @@ void checkSelection(
         for (int64_t j = 0; j < g; ++j)
           ASSERT_DOUBLE_EQ(scores[j], real[0].data[size_t(row * g + j)]);
       }
-      std::vector<double> shares =
-          normalizeRow(scores, g, v.scoring.aggregate);
+      std::vector<double> shares = normalizeRow(scores, g, v.scoring.aggregate);
       double share = 0;
       for (int32_t j : kept)
         share += shares[size_t(j)];
@@ -194,7 +192,8 @@ void checkSelection(
         if (forced[size_t(a)])
           continue;
         for (int64_t b = 0; b < g; ++b) {
-          if (candidate[size_t(b)] && !isKept[size_t(b)] && !forced[size_t(b)]) {
+          if (candidate[size_t(b)] && !isKept[size_t(b)] &&
+              !forced[size_t(b)]) {
             ASSERT_TRUE(scores[a] > scores[b] ||
                         (scores[a] == scores[b] && a < b))
                 << "kept " << a << " over " << b;
@@ -208,17 +207,15 @@ void checkSelection(
 }
 
 void runRule(const SelectionParams &selection, double density,
-             const std::function<void(const VariantParams &,
-                                      const std::vector<double> &,
-                                      const std::vector<int32_t> &,
-                                      const std::vector<uint8_t> &,
-                                      const std::vector<uint8_t> &,
-                                      const std::vector<double> &, size_t)>
-                 &ruleCheck) {
+             const std::function<void(
+                 const VariantParams &, const std::vector<double> &,
+                 const std::vector<int32_t> &, const std::vector<uint8_t> &,
+                 const std::vector<uint8_t> &, const std::vector<double> &,
+                 size_t)> &ruleCheck) {
   for (const Shape &shape : allShapes())
     for (const Config &c : configs(shape.big())) {
-      VariantParams v = variantFor(shape, c, shape.big() ? 1 : 2,
-                                   shape.big() ? 4 : 6);
+      VariantParams v =
+          variantFor(shape, c, shape.big() ? 1 : 2, shape.big() ? 4 : 6);
       v.selection.rule = selection.rule;
       v.selection.p = selection.p;
       v.selection.threshold = selection.threshold;
@@ -228,13 +225,17 @@ void runRule(const SelectionParams &selection, double density,
                    std::to_string(c.keep.size()));
       std::vector<int64_t> order = tokenOrder(v.problem, v.reorder);
       int64_t s = v.problem.seqLen();
-      Tensor q = reorder(randomTensor({1, v.problem.heads, s, v.problem.headDim}, 5, 2), order);
-      Tensor k = reorder(randomTensor({1, v.problem.heads, s, v.problem.headDim}, 6, 2), order);
+      Tensor q = reorder(
+          randomTensor({1, v.problem.heads, s, v.problem.headDim}, 5, 2),
+          order);
+      Tensor k = reorder(
+          randomTensor({1, v.problem.heads, s, v.problem.headDim}, 6, 2),
+          order);
       Layout layout{framesOf(v.problem, order), s, v.block.q};
       std::vector<Tensor> real = scoreLevels(v, q, k);
-      BlockSelection sel = selectBlocks(
-          v, layout.frames, real,
-          std::vector<double>(size_t(v.problem.heads), density));
+      BlockSelection sel =
+          selectBlocks(v, layout.frames, real,
+                       std::vector<double>(size_t(v.problem.heads), density));
       checkSelection(v, layout, real, sel,
                      [&](const std::vector<double> &shares,
                          const std::vector<int32_t> &kept,
@@ -267,8 +268,12 @@ TEST(ReferenceSelect, TopkKeepsTheBudgetForcedGroupsAndHierarchy) {
               bool finalLevel = level + 1 == v.levels().size();
               int64_t budget =
                   finalLevel
-                      ? std::max<int64_t>(1, int64_t(std::floor(density * double(g) + 1e-9)))
-                      : std::min<int64_t>(g, std::max<int64_t>(1, int64_t(std::ceil(density * double(g) - 1e-9))));
+                      ? std::max<int64_t>(
+                            1, int64_t(std::floor(density * double(g) + 1e-9)))
+                      : std::min<int64_t>(
+                            g, std::max<int64_t>(
+                                   1, int64_t(std::ceil(density * double(g) -
+                                                        1e-9))));
               EXPECT_EQ(int64_t(kept.size()),
                         std::min(available, std::max(budget, numForced)));
             });
@@ -358,8 +363,7 @@ TEST(ReferenceSelect, TiesBreakTowardTheLowerGroupIndex) {
     int64_t s = v.problem.seqLen();
     Tensor q({1, 1, s, 4}), k = randomTensor({1, 1, s, 4}, 3);
     std::vector<int32_t> frames = framesOf(v.problem, identityOrder(s));
-    BlockSelection sel =
-        selectBlocks(v, frames, scoreLevels(v, q, k), {0.25});
+    BlockSelection sel = selectBlocks(v, frames, scoreLevels(v, q, k), {0.25});
     for (const auto &row : sel.lists().rows)
       EXPECT_EQ(row, (std::vector<int32_t>{0, 1, 2, 3}));
   }
@@ -373,7 +377,8 @@ TEST(ReferenceSelect, DensityOneIsDenseAttention) {
       v.selection.density = 1.0;
       v.tail.bins = 4; // no group is left for a bin
       int64_t s = v.problem.seqLen();
-      Tensor q = randomTensor({1, 1, s, 4}, 7, 2), k = randomTensor({1, 1, s, 4}, 8, 2),
+      Tensor q = randomTensor({1, 1, s, 4}, 7, 2),
+             k = randomTensor({1, 1, s, 4}, 8, 2),
              val = randomTensor({1, 1, s, 4}, 9);
       if (shape.big()) {
         std::vector<int64_t> order = tokenOrder(v.problem, v.reorder);
@@ -383,7 +388,8 @@ TEST(ReferenceSelect, DensityOneIsDenseAttention) {
         continue;
       }
       VariantOutput out = runVariant(v, q, k, val);
-      EXPECT_LT(maxAbsDiff(out.output, denseAttention(q, k, val, v.problem.softmaxScale())),
+      EXPECT_LT(maxAbsDiff(out.output,
+                           denseAttention(q, k, val, v.problem.softmaxScale())),
                 1e-12);
     }
 }
@@ -392,7 +398,8 @@ TEST(ReferenceSelect, SoftmaxSumRowsSumToTheQueryTileCount) {
   Shape shape{{3, 12, 10}, 7, TextPosition::First};
   ProblemParams p = problemFor(shape, 2, 6);
   int64_t s = p.seqLen();
-  Tensor q = randomTensor({1, 2, s, 6}, 1, 3), k = randomTensor({1, 2, s, 6}, 2, 3);
+  Tensor q = randomTensor({1, 2, s, 6}, 1, 3),
+         k = randomTensor({1, 2, s, 6}, 2, 3);
   std::vector<Tensor> scores = scoreSoftmaxSum(q, k, 8, 16, 64, {64, 16}, 0.4);
   for (const Tensor &level : scores)
     for (int64_t h = 0; h < 2; ++h)

@@ -73,13 +73,15 @@ TEST(ReferenceSynthetic, LocalHeadsAttendNearby) {
     for (int64_t j = 0; j < in.k.dim(2); ++j) {
       z[size_t(j)] = 0;
       for (int64_t e = 0; e < d; ++e)
-        z[size_t(j)] += in.q(0, 0, t, e) * in.k(0, 0, j, e) / std::sqrt(double(d));
+        z[size_t(j)] +=
+            in.q(0, 0, t, e) * in.k(0, 0, j, e) / std::sqrt(double(d));
       m = std::max(m, z[size_t(j)]);
     }
     for (int64_t j = 0; j < in.k.dim(2); ++j) {
       double p = std::exp(z[size_t(j)] - m);
       sum += p;
-      dist += p * std::hypot(double(j / w % h - t / w % h), double(j % w - t % w));
+      dist +=
+          p * std::hypot(double(j / w % h - t / w % h), double(j % w - t % w));
     }
     meanDistance += dist / sum;
     queries += 1;

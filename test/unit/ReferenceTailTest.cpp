@@ -45,13 +45,15 @@ TEST(ReferenceTail, BinsPartitionTheUnselectedGroupsInScoreOrder) {
       row = keep;
     }
     // Few distinct values, so that ties happen.
-    Tensor scores = randomTensor({1, 2, lists.numQueryBlocks, lists.numGroups}, 3);
+    Tensor scores =
+        randomTensor({1, 2, lists.numQueryBlocks, lists.numGroups}, 3);
     for (double &x : scores.data)
       x = std::round(x * 3);
     for (int64_t bins : {1, 2, 3, 5, 64}) {
       SCOPED_TRACE("S " + std::to_string(s) + " bins " + std::to_string(bins));
       TailMembership m = assignTailBins(lists, scores, bins);
-      Tensor k = randomTensor({1, 2, s, 3}, 4), v = randomTensor({1, 2, s, 3}, 5);
+      Tensor k = randomTensor({1, 2, s, 3}, 4),
+             v = randomTensor({1, 2, s, 3}, 5);
       TailBins tail = computeTailBins(k, v, lists, m);
       for (int64_t row = 0; row < lists.numRows(); ++row) {
         const auto &kept = lists.rows[size_t(row)];
@@ -62,7 +64,8 @@ TEST(ReferenceTail, BinsPartitionTheUnselectedGroupsInScoreOrder) {
         const double *rowScores = &scores.data[size_t(row * lists.numGroups)];
         std::vector<int32_t> expected = rest;
         std::sort(expected.begin(), expected.end(), [&](int32_t a, int32_t b) {
-          return rowScores[a] != rowScores[b] ? rowScores[a] > rowScores[b] : a < b;
+          return rowScores[a] != rowScores[b] ? rowScores[a] > rowScores[b]
+                                              : a < b;
         });
         int64_t used = std::min<int64_t>(bins, int64_t(rest.size()));
         std::vector<int32_t> concatenated;
@@ -85,15 +88,18 @@ TEST(ReferenceTail, BinsPartitionTheUnselectedGroupsInScoreOrder) {
           std::vector<double> meanK(3, 0.0), meanV(3, 0.0);
           int64_t bh = row / lists.numQueryBlocks;
           for (int32_t g : groups)
-            for (int64_t t = g * 8; t < std::min(s, int64_t(g + 1) * 8); ++t, ++n)
+            for (int64_t t = g * 8; t < std::min(s, int64_t(g + 1) * 8);
+                 ++t, ++n)
               for (int64_t e = 0; e < 3; ++e) {
                 meanK[size_t(e)] += k(0, bh, t, e);
                 meanV[size_t(e)] += v(0, bh, t, e);
               }
           EXPECT_DOUBLE_EQ(tail.logCount(row, b), std::log(double(n)));
           for (int64_t e = 0; e < 3; ++e) {
-            EXPECT_NEAR(tail.key(row, b)[e], meanK[size_t(e)] / double(n), 1e-14);
-            EXPECT_NEAR(tail.value(row, b)[e], meanV[size_t(e)] / double(n), 1e-14);
+            EXPECT_NEAR(tail.key(row, b)[e], meanK[size_t(e)] / double(n),
+                        1e-14);
+            EXPECT_NEAR(tail.value(row, b)[e], meanV[size_t(e)] / double(n),
+                        1e-14);
           }
         }
         EXPECT_EQ(concatenated, expected);
@@ -196,7 +202,8 @@ TEST(ReferenceTail, VirtualMassIsBelowTheTrueMassAndGrowsWhenBinsSplit) {
   for (int64_t bh = 0; bh < 4; ++bh)
     for (int64_t t = 0; t < s; ++t) {
       int64_t row = bh * nq + t / v.block.q;
-      int64_t unselected = lists.numGroups - int64_t(lists.rows[size_t(row)].size());
+      int64_t unselected =
+          lists.numGroups - int64_t(lists.rows[size_t(row)].size());
       for (size_t i = 0; i < lse.size(); ++i)
         ASSERT_LE(lse[i].data[size_t(bh * s + t)],
                   denseLse.data[size_t(bh * s + t)] + 1e-12);

@@ -1,4 +1,5 @@
-//===- ReferenceTestSupport.h - Shapes and naive oracles for tests -*- C++ -*-===//
+//===- ReferenceTestSupport.h - Shapes and naive oracles for tests -*- C++
+//-*-===//
 //
 // What the reference property tests share: the shapes of issue 4 (from a
 // single token to Wan2.1-480p's 21 × 30 × 52 latent, with and without text
@@ -89,16 +90,12 @@ inline Tensor randomTensor(std::vector<int64_t> shape, uint64_t seed,
 /// A reorder for every kind, with and without tiles (partial edge tiles
 /// included for all but the smallest grids).
 inline std::vector<ReorderParams> allReorders() {
-  return {{ReorderKind::Identity, {1, 1, 1}},
-          {ReorderKind::Tile, {1, 1, 1}},
-          {ReorderKind::Tile, {2, 3, 4}},
-          {ReorderKind::Tile, {4, 4, 4}},
-          {ReorderKind::Hilbert2D, {1, 1, 1}},
-          {ReorderKind::Hilbert2D, {2, 3, 5}},
-          {ReorderKind::Hilbert3D, {1, 1, 1}},
-          {ReorderKind::Hilbert3D, {2, 4, 4}},
-          {ReorderKind::HWF, {1, 1, 1}},
-          {ReorderKind::FWH, {1, 1, 1}}};
+  return {
+      {ReorderKind::Identity, {1, 1, 1}},  {ReorderKind::Tile, {1, 1, 1}},
+      {ReorderKind::Tile, {2, 3, 4}},      {ReorderKind::Tile, {4, 4, 4}},
+      {ReorderKind::Hilbert2D, {1, 1, 1}}, {ReorderKind::Hilbert2D, {2, 3, 5}},
+      {ReorderKind::Hilbert3D, {1, 1, 1}}, {ReorderKind::Hilbert3D, {2, 4, 4}},
+      {ReorderKind::HWF, {1, 1, 1}},       {ReorderKind::FWH, {1, 1, 1}}};
 }
 
 inline std::string describe(const ReorderParams &r) {
@@ -109,13 +106,11 @@ inline std::string describe(const ReorderParams &r) {
 
 /// Naive attention of query (b, h, t): softmax over the keys j with
 /// keep(j), plus extra (logit, value) terms, with an explicit max.
-inline std::vector<double>
-naiveAttention(const Tensor &q, const Tensor &k, const Tensor &v, int64_t b,
-               int64_t h, int64_t t, double scale,
-               const std::function<bool(int64_t)> &keep,
-               const std::vector<std::pair<double, std::vector<double>>>
-                   &extra = {},
-               double *lse = nullptr) {
+inline std::vector<double> naiveAttention(
+    const Tensor &q, const Tensor &k, const Tensor &v, int64_t b, int64_t h,
+    int64_t t, double scale, const std::function<bool(int64_t)> &keep,
+    const std::vector<std::pair<double, std::vector<double>>> &extra = {},
+    double *lse = nullptr) {
   int64_t d = q.dim(3);
   std::vector<double> logits;
   std::vector<const double *> values;

@@ -89,7 +89,8 @@ std::optional<NpyArray> readNpyFloat32(const std::string &path,
     // A header may claim any size: stop before the count overflows.
     if (extent && elements > present / int64_t(extent)) {
       error = "is truncated: its header describes more data than the file "
-              "holds (" + std::to_string(present) + " bytes)";
+              "holds (" +
+              std::to_string(present) + " bytes)";
       return std::nullopt;
     }
     elements *= int64_t(extent);
@@ -106,7 +107,8 @@ std::optional<NpyArray> readNpyFloat32(const std::string &path,
     return std::nullopt;
   }
   array.data.resize(size_t(elements));
-  in.read(reinterpret_cast<char *>(array.data.data()), std::streamsize(dataBytes));
+  in.read(reinterpret_cast<char *>(array.data.data()),
+          std::streamsize(dataBytes));
   if (!in) {
     error = "cannot be read to the end";
     return std::nullopt;

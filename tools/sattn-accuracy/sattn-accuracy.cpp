@@ -43,8 +43,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 using namespace llvm;
@@ -55,9 +55,10 @@ namespace {
 
 cl::OptionCategory inputCategory("Inputs: .npy files (all of --q --k --v "
                                  "--grid) or synthetic video-like ones");
-cl::opt<std::string> qFile("q", cl::desc("Queries: float32 .npy, shape [B, H, "
-                                         "S, D], C order (np.save of a "
-                                         "float32 array)"),
+cl::opt<std::string> qFile("q",
+                           cl::desc("Queries: float32 .npy, shape [B, H, "
+                                    "S, D], C order (np.save of a "
+                                    "float32 array)"),
                            cl::value_desc("FILE"), cl::cat(inputCategory));
 cl::opt<std::string> kFile("k", cl::desc("Keys, same shape"),
                            cl::value_desc("FILE"), cl::cat(inputCategory));
@@ -70,8 +71,9 @@ cl::opt<std::string>
                         "with .npy inputs; for synthetic ones the default is "
                         "the variant's grid, else 8,32,32"),
                cl::value_desc("T,H,W"), cl::cat(inputCategory));
-cl::opt<int64_t> textTokens("text", cl::desc("Text tokens in the sequence "
-                                             "(default 0)"),
+cl::opt<int64_t> textTokens("text",
+                            cl::desc("Text tokens in the sequence "
+                                     "(default 0)"),
                             cl::value_desc("N"), cl::init(0),
                             cl::cat(inputCategory));
 cl::opt<std::string> textPosition("text-position",
@@ -89,8 +91,9 @@ cl::opt<std::string> syntheticName(
              "semantic, sink or random. Each head's exact top-10% keys carry "
              "85-95% of the attention mass (see bench/ACCURACY.md)"),
     cl::value_desc("NAME"), cl::cat(inputCategory));
-cl::opt<uint64_t> seed("seed", cl::desc("Seed of the synthetic inputs "
-                                        "(default 0)"),
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("Seed of the synthetic inputs "
+                                "(default 0)"),
                        cl::value_desc("N"), cl::init(0),
                        cl::cat(inputCategory));
 cl::opt<int64_t> batchOption("batch", cl::desc("Synthetic batch (default 1)"),
@@ -164,8 +167,7 @@ cl::opt<std::string> plotFile(
 cl::opt<std::string> saveInputs("save-inputs",
                                 cl::desc("Also write the inputs (step 0) as "
                                          "DIR/q.npy, k.npy, v.npy (float32)"),
-                                cl::value_desc("DIR"),
-                                cl::cat(outputCategory));
+                                cl::value_desc("DIR"), cl::cat(outputCategory));
 cl::opt<bool> quiet("quiet", cl::desc("No progress on stderr"),
                     cl::cat(outputCategory));
 
@@ -197,7 +199,8 @@ std::vector<std::string> splitList(const std::string &text) {
   return out;
 }
 
-std::vector<double> parseKept(const std::string &flag, const std::string &text) {
+std::vector<double> parseKept(const std::string &flag,
+                              const std::string &text) {
   std::vector<double> out;
   for (const std::string &item : splitList(text)) {
     double value;
@@ -311,11 +314,11 @@ Inputs readInputs() {
   p.textTokens = textTokens;
   p.textPosition = parseTextPosition();
   if (p.seqLen() != in.q.dim(2))
-    fail("--grid", std::to_string(p.grid[0]) + "x" + std::to_string(p.grid[1]) +
-                       "x" + std::to_string(p.grid[2]) + " + " +
-                       std::to_string(p.textTokens) + " text tokens = " +
-                       std::to_string(p.seqLen()) + " tokens, but " + qFile +
-                       " has S = " + std::to_string(in.q.dim(2)));
+    fail("--grid",
+         std::to_string(p.grid[0]) + "x" + std::to_string(p.grid[1]) + "x" +
+             std::to_string(p.grid[2]) + " + " + std::to_string(p.textTokens) +
+             " text tokens = " + std::to_string(p.seqLen()) + " tokens, but " +
+             qFile + " has S = " + std::to_string(in.q.dim(2)));
   in.description = json::Object{{"source", "npy"},
                                 {"q", qFile.getValue()},
                                 {"k", kFile.getValue()},
@@ -328,8 +331,8 @@ ref::SyntheticSpec syntheticSpec(const VariantParams *variant) {
     std::string names;
     for (const std::string &n : ref::syntheticNames())
       names += (names.empty() ? "" : ", ") + n;
-    fail("--synthetic", "unknown name \"" + syntheticName + "\" (allowed: " +
-                            names + ")");
+    fail("--synthetic",
+         "unknown name \"" + syntheticName + "\" (allowed: " + names + ")");
   }
   ref::SyntheticSpec spec;
   spec.name = syntheticName;
@@ -354,9 +357,10 @@ ref::SyntheticSpec syntheticSpec(const VariantParams *variant) {
     spec.textTokens = textTokens;
   if (textPosition.getNumOccurrences())
     spec.textPosition = parseTextPosition();
-  for (auto [flag, value] : {std::pair<const char *, int64_t>{"--batch", spec.batch},
-                             {"--heads", spec.heads},
-                             {"--head-dim", spec.headDim}})
+  for (auto [flag, value] :
+       {std::pair<const char *, int64_t>{"--batch", spec.batch},
+        {"--heads", spec.heads},
+        {"--head-dim", spec.headDim}})
     if (value < 1 || value > 65535)
       fail(flag, std::to_string(value) + " is outside [1, 65535]");
   if (spec.textTokens < 0)
@@ -385,12 +389,10 @@ Inputs makeInputs(const ref::SyntheticSpec &spec) {
     kinds.push_back(ref::toString(kind));
   for (double share : made.topTenthShare)
     shares.push_back(share);
-  in.description = json::Object{{"source", "synthetic"},
-                                {"name", spec.name},
-                                {"seed", int64_t(spec.seed)},
-                                {"drift", spec.drift},
-                                {"head_kinds", std::move(kinds)},
-                                {"top10_share", std::move(shares)}};
+  in.description = json::Object{
+      {"source", "synthetic"},          {"name", spec.name},
+      {"seed", int64_t(spec.seed)},     {"drift", spec.drift},
+      {"head_kinds", std::move(kinds)}, {"top10_share", std::move(shares)}};
   return in;
 }
 
@@ -412,7 +414,8 @@ void writeInputs(const Inputs &in) {
   for (auto [name, t] : {std::pair<const char *, const Tensor *>{"q", &in.q},
                          {"k", &in.k},
                          {"v", &in.v}}) {
-    NpyArray array{t->shape, std::vector<float>(t->data.begin(), t->data.end())};
+    NpyArray array{t->shape,
+                   std::vector<float>(t->data.begin(), t->data.end())};
     SmallString<256> path(saveInputs.getValue());
     sys::path::append(path, std::string(name) + ".npy");
     std::string error;
@@ -517,8 +520,8 @@ std::string jsonDocument(const std::string &command, json::Object inputs,
   std::string out;
   raw_string_ostream os(out);
   os << "{\n  \"tool\": \"sattn-accuracy\",\n  \"version\": "
-     << json::Value(SATTN_COMPILER_VERSION) << ",\n  \"command\": "
-     << json::Value(command) << ",\n  \"inputs\": ";
+     << json::Value(SATTN_COMPILER_VERSION)
+     << ",\n  \"command\": " << json::Value(command) << ",\n  \"inputs\": ";
   {
     json::OStream j(os);
     writeValue(j, json::Value(std::move(inputs)));
@@ -545,7 +548,7 @@ void printTable(const std::vector<Row> &rows, bool steps) {
     width = std::max(width, r.method.size() + 1);
   outs() << left_justify("method", unsigned(width)) << (steps ? "  step" : "")
          << "    kept  bins  density   recall         mse      rel_l2"
-         << (steps ? "" : "  vs bins=0") << "\n";
+         << (steps ? "" : "   vs bins=0") << "\n";
   for (const Row &r : rows) {
     outs() << left_justify(r.method, unsigned(width));
     if (steps)
@@ -555,7 +558,7 @@ void printTable(const std::vector<Row> &rows, bool steps) {
                      r.point.recall, r.point.mse, r.point.relL2);
     auto base = plain.find({r.method, r.point.kept});
     if (!steps && r.point.bins > 0 && base != plain.end() && base->second > 0)
-      outs() << format("  %+8.2f%%", 100 * (r.point.mse / base->second - 1));
+      outs() << format("  %+9.3f%%", 100 * (r.point.mse / base->second - 1));
     if (steps)
       outs() << (r.dense ? "  dense" : r.refreshed ? "  refresh" : "  reuse");
     outs() << "\n";
@@ -569,8 +572,8 @@ void printTable(const std::vector<Row> &rows, bool steps) {
 std::string tempFileFor(const std::string &path, const char *suffix = "") {
   int fd;
   SmallString<256> temp;
-  if (std::error_code ec = sys::fs::createUniqueFile(
-          path + ".tmp-%%%%%%" + suffix, fd, temp))
+  if (std::error_code ec =
+          sys::fs::createUniqueFile(path + ".tmp-%%%%%%" + suffix, fd, temp))
     fail(path, "cannot create: " + ec.message());
   sys::Process::SafelyCloseFileDescriptor(fd);
   return temp.str().str();
@@ -651,8 +654,8 @@ void writeOutputs(const std::string &document, const char *argv0) {
     }
     std::string script = plotScript(argv0), message;
     SmallVector<StringRef> args = {*python, script, jsonTemp, plotTemp};
-    int rc = sys::ExecuteAndWait(*python, args, std::nullopt, {}, 0, 0,
-                                 &message);
+    int rc =
+        sys::ExecuteAndWait(*python, args, std::nullopt, {}, 0, 0, &message);
     if (rc != 0 || !sys::fs::exists(plotTemp)) {
       for (const std::string &f : temps)
         sys::fs::remove(f);
@@ -682,23 +685,29 @@ void writeOutputs(const std::string &document, const char *argv0) {
 
 // --- Evaluation --------------------------------------------------------===//
 
-/// Progress lines on stderr, one per tenth of each stage.
+/// Progress lines on stderr: at most one per tenth of each stage and one
+/// every 2 seconds, so that short runs stay quiet.
 ref::SweepProgress progressPrinter() {
   if (quiet)
     return {};
-  auto start = std::chrono::steady_clock::now();
-  auto lastTenth = std::make_shared<std::map<std::string, int>>();
-  return [start, lastTenth](double fraction, const std::string &what) {
+  using Clock = std::chrono::steady_clock;
+  struct State {
+    Clock::time_point start = Clock::now(), last = Clock::now();
+    std::map<std::string, int> tenth;
+  };
+  auto state = std::make_shared<State>();
+  return [state](double fraction, const std::string &what) {
     int tenth = int(fraction * 10 + 1e-9);
-    auto found = lastTenth->find(what);
-    if (found != lastTenth->end() && found->second >= tenth)
+    Clock::time_point now = Clock::now();
+    int &printed = state->tenth[what];
+    if (tenth <= printed || now - state->last < std::chrono::seconds(2))
       return;
-    (*lastTenth)[what] = tenth;
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    printed = tenth;
+    state->last = now;
     errs() << "sattn-accuracy: " << what << ": " << tenth * 10 << "% ("
-           << format("%.1f", seconds) << " s)\n";
+           << format("%.1f",
+                     std::chrono::duration<double>(now - state->start).count())
+           << " s)\n";
   };
 }
 
@@ -729,10 +738,10 @@ VariantParams fitVariant(const std::string &file, VariantParams v,
 
 /// Steps 0..N-1 of every (variant, bin count) on the same drifting inputs:
 /// each step's inputs and dense attention are made once.
-std::vector<Row>
-evaluateSteps(const std::vector<std::pair<std::string, VariantParams>> &variants,
-              const ref::SyntheticSpec &spec, const ProblemParams &problem,
-              const std::vector<int64_t> &bins) {
+std::vector<Row> evaluateSteps(
+    const std::vector<std::pair<std::string, VariantParams>> &variants,
+    const ref::SyntheticSpec &spec, const ProblemParams &problem,
+    const std::vector<int64_t> &bins) {
   std::vector<ref::VariantRunner> runners;
   for (const auto &[file, base] : variants)
     for (int64_t binCount : bins) {
@@ -783,7 +792,9 @@ evaluateSteps(const std::vector<std::pair<std::string, VariantParams>> &variants
         row.scheduleDensity = mask.headDensity;
       }
       note(variant.name + ": step " + std::to_string(step) + " (" +
-           (row.dense ? "dense" : row.refreshed ? "refresh" : "reuse") +
+           (row.dense       ? "dense"
+            : row.refreshed ? "refresh"
+                            : "reuse") +
            text("): recall %.4f, density %.4f", row.point.recall,
                 row.point.density));
       perRunner[r].push_back(std::move(row));
@@ -800,8 +811,8 @@ evaluateSteps(const std::vector<std::pair<std::string, VariantParams>> &variants
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions({&inputCategory, &methodCategory, &sweepCategory,
-                            &outputCategory});
+  cl::HideUnrelatedOptions(
+      {&inputCategory, &methodCategory, &sweepCategory, &outputCategory});
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "sattn-accuracy: " << SATTN_COMPILER_VERSION << "\n";
   });
@@ -833,7 +844,8 @@ int main(int argc, char **argv) {
   else if (tailOption != "full")
     fail("--tail", "unknown mode \"" + tailOption +
                        "\" (allowed: full, normalization-only)");
-  const char *tailName = mode == ref::TailMode::Full ? "full" : "normalization-only";
+  const char *tailName =
+      mode == ref::TailMode::Full ? "full" : "normalization-only";
   std::vector<double> kept;
   if (!keptOption.empty())
     kept = parseKept("--kept", keptOption);
@@ -896,7 +908,10 @@ int main(int argc, char **argv) {
     if (const json::Array *a = in.description.getArray("top10_share"))
       for (const json::Value &v : *a)
         shares += text(" %.2f", *v.getAsNumber());
-    note("inputs: " + std::string(synthetic ? "synthetic " + spec.name + " seed " + std::to_string(spec.seed) : "q, k, v from .npy") +
+    note("inputs: " +
+         std::string(synthetic ? "synthetic " + spec.name + " seed " +
+                                     std::to_string(spec.seed)
+                               : "q, k, v from .npy") +
          ", [" + std::to_string(in.problem.batch) + ", " +
          std::to_string(in.problem.heads) + ", " +
          std::to_string(in.problem.seqLen()) + ", " +
@@ -932,9 +947,8 @@ int main(int argc, char **argv) {
       VariantParams fitted = fitVariant(file, v, in.problem);
       if (kept.empty() && fitted.adaptive.enabled)
         note(file + ": adaptive density (kept column: selection.density)");
-      for (const ref::SweepPoint &p :
-           ref::sweepBlocks(fitted, in.q, in.k, in.v, kept, bins, mode,
-                            progress, &dense))
+      for (const ref::SweepPoint &p : ref::sweepBlocks(
+               fitted, in.q, in.k, in.v, kept, bins, mode, progress, &dense))
         rows.push_back({fitted.name, p, std::nullopt, false, false, {}});
     }
   }
