@@ -147,7 +147,7 @@ def schedule():
         print(f"{method} (steps {run[0]['step']}-{run[-1]['step']}; dense: "
               f"{sum(r['dense'] for r in run)} steps):")
         print()
-        table(["step", "mask", "schedule density", "density per head",
+        table(["step", "mask", "schedule density", "topk density per head",
                "true recall per head", "recall", "MSE"], out)
 
 

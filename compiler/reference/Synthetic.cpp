@@ -86,8 +86,7 @@ std::vector<Token> layout(const SyntheticSpec &spec) {
 /// scaled distance and |φ(p)| = 1.
 class FourierFeatures {
 public:
-  FourierFeatures(Random &random, int64_t d, std::array<double, 3> lengths)
-      : d(d) {
+  FourierFeatures(Random &random, int64_t d, std::array<double, 3> lengths) {
     for (int64_t i = 0; i < d / 2; ++i) {
       std::array<double, 3> w;
       for (int c = 0; c < 3; ++c)
@@ -106,7 +105,6 @@ public:
   }
 
 private:
-  int64_t d;
   std::vector<std::array<double, 3>> freq;
 };
 
