@@ -26,6 +26,9 @@ uta() {
     --kept 0.1,0.2,0.3,0.4,0.5 --bins 0,1,2,4,8,16,32 \
     --json "$out/accuracy-uta-normalization-only.json" \
     --plot "$out/accuracy-uta-normalization-only.png"
+  "$tool" --synthetic video --seed 0 --grid 4,16,16 --head-dim 32 --oracle topk \
+    --tail normalization-only --kept 0.1,0.3,0.5 --bins 0,1,4 \
+    --json "$out/accuracy-uta-normalization-only-small.json"
   # Tail bins on block selection (the bins summarize unselected groups).
   "$tool" --synthetic video --seed 0 \
     --variant "$variants/blocks-hilbert3d-k32-topdown-softmax.json" \
