@@ -52,15 +52,16 @@ double attendOne(const Tensor &q, const Tensor &k, const Tensor &v, int64_t b,
   return m + std::log(sum);
 }
 
-/// The token indices of a row's groups, ascending.
+/// The token indices of a row's groups, ascending. The key count comes
+/// from k, so that lists built by hand without seqLen work too.
 std::vector<int64_t> rowKeys(const BlockLists &lists,
-                             const std::vector<int32_t> &row) {
-  std::vector<int64_t> keys;
+                             const std::vector<int32_t> &row, int64_t keys) {
+  std::vector<int64_t> out;
   for (int32_t g : row)
     for (int64_t t = g * lists.groupSize;
-         t < std::min(lists.seqLen, (g + 1) * lists.groupSize); ++t)
-      keys.push_back(t);
-  return keys;
+         t < std::min(keys, (g + 1) * lists.groupSize); ++t)
+      out.push_back(t);
+  return out;
 }
 
 Tensor makeLse(const Tensor &q) {
@@ -98,7 +99,8 @@ Tensor sparseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
   Tensor out(q.shape), lseAll = makeLse(q);
   parallelFor(lists.numRows(), [&](int64_t row) {
     int64_t ib = row / (h * nq), ih = row / nq % h, i = row % nq;
-    std::vector<int64_t> keys = rowKeys(lists, lists.rows[size_t(row)]);
+    std::vector<int64_t> keys =
+        rowKeys(lists, lists.rows[size_t(row)], k.dim(2));
     std::vector<double> logits;
     for (int64_t t = i * lists.blockQ; t < std::min(s, (i + 1) * lists.blockQ);
          ++t)
@@ -118,7 +120,8 @@ Tensor sparseAttentionOtherFrames(const Tensor &q, const Tensor &k,
   Tensor out(q.shape), lseAll = makeLse(q);
   parallelFor(lists.numRows(), [&](int64_t row) {
     int64_t ib = row / (h * nq), ih = row / nq % h, i = row % nq;
-    std::vector<int64_t> keys = rowKeys(lists, lists.rows[size_t(row)]);
+    std::vector<int64_t> keys =
+        rowKeys(lists, lists.rows[size_t(row)], k.dim(2));
     std::vector<int64_t> others;
     std::vector<double> logits;
     for (int64_t t = i * lists.blockQ; t < std::min(s, (i + 1) * lists.blockQ);

@@ -20,7 +20,9 @@ namespace sattn::ref {
 struct BlockLists {
   int64_t batch = 0, heads = 0, numQueryBlocks = 0, numGroups = 0, blockQ = 0,
           groupSize = 0;
-  /// The sequence length S (the last block and group may be partial).
+  /// The sequence length S (the last block and group may be partial); the
+  /// density functions below need it, the attention functions take S from
+  /// their tensors.
   int64_t seqLen = 0;
   /// Kept key groups, ascending; index (b·heads + h)·numQueryBlocks + i.
   std::vector<std::vector<int32_t>> rows;
