@@ -40,23 +40,27 @@ void recordLaunch(gpu::GPUFuncOp func, StringRef stage,
                 b.getI64IntegerAttr(dynamicSharedMemory));
 }
 
-/// Ties each buffer parameter of `func` to the stage op's operand or result
-/// of the same name, for the manifest's buffer bindings.
-void bindBuffers(gpu::GPUFuncOp func, Operation *op,
-                 const llvm::StringMap<Value> &values) {
+/// Where a buffer parameter's pointer comes from: an operand or a result of
+/// the stage op, by position (the same value may be passed twice).
+struct BufferSource {
+  bool isResult;
+  unsigned index;
+};
+
+/// Records on each buffer parameter of `func` the stage op's operand or
+/// result it is bound to, for the manifest's buffer bindings.
+void bindBuffers(gpu::GPUFuncOp func,
+                 const llvm::StringMap<BufferSource> &sources) {
+  Builder b(func.getContext());
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
     auto param = func.getArgAttrOfType<DictionaryAttr>(i, "sattn.param");
     if (param.getAs<StringAttr>("role").getValue() != "buffer")
       continue;
-    Value value = values.lookup(param.getAs<StringAttr>("name").getValue());
+    BufferSource source =
+        sources.lookup(param.getAs<StringAttr>("name").getValue());
     NamedAttrList fields(param);
-    Builder b(func.getContext());
-    if (auto result = dyn_cast<OpResult>(value); result && result.getOwner() == op)
-      fields.set("result", b.getI64IntegerAttr(result.getResultNumber()));
-    else
-      for (OpOperand &operand : op->getOpOperands())
-        if (operand.get() == value)
-          fields.set("operand", b.getI64IntegerAttr(operand.getOperandNumber()));
+    fields.set(source.isResult ? "result" : "operand",
+               b.getI64IntegerAttr(source.index));
     func.setArgAttr(i, "sattn.param", fields.getDictionary(func.getContext()));
   }
 }
@@ -130,17 +134,17 @@ struct SattnInstantiateKernelsPass
                       op.getGroups().getType().getDimSize(3))));
     setParamValue(func, "scale",
                   builder.getF32FloatAttr(float(op.getScale().convertToDouble())));
-    llvm::StringMap<Value> buffers = {
-        {"q", op.getQ()},           {"k", op.getK()},
-        {"v", op.getV()},           {"out", op.getOut()},
-        {"groups", op.getGroups()}, {"counts", op.getCounts()},
-        {"lse", op.getLse()}};
-    if (p.bins > 0) {
-      buffers["tail_keys"] = op.getTailKeys();
-      buffers["tail_values"] = op.getTailValues();
-      buffers["tail_log_counts"] = op.getTailLogCounts();
-    }
-    bindBuffers(func, op, buffers);
+    // ODS operand order: q, k, v, groups, counts, tail keys, values, counts.
+    auto operand = [&](unsigned odsIndex) {
+      return BufferSource{false, op.getODSOperandIndexAndLength(odsIndex).first};
+    };
+    llvm::StringMap<BufferSource> sources = {
+        {"q", operand(0)},      {"k", operand(1)},
+        {"v", operand(2)},      {"groups", operand(3)},
+        {"counts", operand(4)}, {"tail_keys", operand(5)},
+        {"tail_values", operand(6)}, {"tail_log_counts", operand(7)},
+        {"out", {true, 0}},     {"lse", {true, 1}}};
+    bindBuffers(func, sources);
     op->setAttr("sattn.kernel",
                 SymbolRefAttr::get(kernels.getSymNameAttr(),
                                    {FlatSymbolRefAttr::get(func)}));

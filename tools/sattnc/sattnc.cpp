@@ -195,6 +195,9 @@ int main(int argc, char **argv) {
                   std::chrono::steady_clock::now() - start)
                   .count();
 
+  if (sys::fs::exists(outputDir) && !sys::fs::is_directory(outputDir))
+    fail(outputDir + ": cannot create the output directory: a file of that "
+                     "name exists");
   if (std::error_code ec = sys::fs::create_directories(outputDir))
     fail(outputDir + ": cannot create the output directory: " + ec.message());
   auto path = [&](StringRef suffix) {
