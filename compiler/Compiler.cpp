@@ -261,7 +261,8 @@ llvm::Expected<CompileResult> compileVariant(const VariantParams &variant,
   CompileResult result;
   auto start = std::chrono::steady_clock::now();
   PassManager kernels(&ctx);
-  buildToKernelsPipeline(kernels, options.arch);
+  buildToKernelsPipeline(kernels, options.arch, options.attentionTemplate,
+                         options.keyTile, options.stages);
   if (failed(kernels.run(*module)))
     return llvm::createStringError("expanding the variant failed: " +
                                    diagnostics);

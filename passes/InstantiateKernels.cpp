@@ -2,6 +2,7 @@
 
 #include "dialect/SattnOps.h"
 #include "passes/Passes.h"
+#include "templates/SparseAttentionMma.h"
 #include "templates/SparseAttentionSimt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -76,6 +77,21 @@ struct SattnInstantiateKernelsPass
                          << "\" (allowed: sm_80, sm_90a)";
       return signalPassFailure();
     }
+    if (attentionTemplate != "mma" && attentionTemplate != "simt") {
+      module.emitError() << "attention-template: unknown value \""
+                         << attentionTemplate << "\" (allowed: mma, simt)";
+      return signalPassFailure();
+    }
+    if (keyTile != 32 && keyTile != 64 && keyTile != 128) {
+      module.emitError() << "key-tile: unsupported value " << keyTile
+                         << " (allowed: 32, 64, 128)";
+      return signalPassFailure();
+    }
+    if (stages < 2 || stages > 4) {
+      module.emitError() << "stages: unsupported value " << stages
+                         << " (allowed: 2, 3, 4)";
+      return signalPassFailure();
+    }
     SmallVector<SparseAttentionOp> attentions;
     module.walk([&](SparseAttentionOp op) { attentions.push_back(op); });
     if (attentions.empty())
@@ -116,18 +132,23 @@ struct SattnInstantiateKernelsPass
     p.bins = op.getTailKeys() ? op.getTailKeys().getType().getDimSize(3) : 0;
     p.writeLse = bool(op.getLse());
     p.name = uniqueName(symbols, "sattn_sparse_attention");
-    // Both architectures use the portable template for now; the tensor-core
-    // templates (mma.sync for sm_80, wgmma for sm_90a) are chosen here by
-    // `arch` once they exist.
-    gpu::GPUFuncOp func = buildSparseAttentionSimt(builder, kernels, p);
+    p.keyTile = keyTile;
+    p.stages = stages;
+    // mma.sync runs on sm_80 and later, sm_90a included, until the wgmma
+    // template exists; the SIMT one is the portable baseline.
+    bool mma = attentionTemplate == "mma";
+    gpu::GPUFuncOp func =
+        mma ? buildSparseAttentionMma(builder, kernels, p)
+            : buildSparseAttentionSimt(builder, kernels, p);
     symbols.insert(func);
+    int64_t sharedBytes = mma ? sparseAttentionMmaSharedBytes(p) : 0;
 
     int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
     int64_t seq = qType.getDimSize(2);
     int64_t queryBlocks = (seq + p.blockQ - 1) / p.blockQ;
     std::string blocks = "ceildiv(S, " + std::to_string(p.blockQ) + ")";
     recordLaunch(func, "sparse_attention", {queryBlocks, heads, batch},
-                 {blocks, "H", "B"}, /*dynamicSharedMemory=*/0);
+                 {blocks, "H", "B"}, sharedBytes);
     setParamValue(func, "seq_len", builder.getI32IntegerAttr(int32_t(seq)));
     setParamValue(func, "capacity",
                   builder.getI32IntegerAttr(int32_t(

@@ -31,6 +31,14 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
   let options = [
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
            "target architecture: sm_80 or sm_90a">,
+    Option<"attentionTemplate", "attention-template", "std::string",
+           /*default=*/"\"mma\"",
+           "sparse attention kernel: mma (tensor cores, mma.sync) or simt "
+           "(portable, no tensor cores)">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+           "keys per shared-memory tile of the mma template">,
+    Option<"stages", "stages", "int64_t", /*default=*/"2",
+           "cp.async pipeline depth of the mma template">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",

@@ -42,10 +42,15 @@ StringRef ptxFeaturesFor(StringRef arch) {
   return "+ptx80";
 }
 
-void buildToKernelsPipeline(OpPassManager &pm, StringRef arch) {
+void buildToKernelsPipeline(OpPassManager &pm, StringRef arch,
+                            StringRef attentionTemplate, int64_t keyTile,
+                            int64_t stages) {
   pm.addPass(createSattnExpand());
   SattnInstantiateKernelsOptions options;
   options.arch = arch.str();
+  options.attentionTemplate = attentionTemplate.str();
+  options.keyTile = keyTile;
+  options.stages = stages;
   pm.addPass(createSattnInstantiateKernels(options));
 }
 

@@ -1,4 +1,4 @@
-// RUN: sattn-opt %s --sattn-instantiate-kernels=arch=sm_80 -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: sattn-opt %s --sattn-instantiate-kernels="arch=sm_80 attention-template=simt" -split-input-file -verify-diagnostics | FileCheck %s
 
 // One gpu.func per sparse_attention op, in @sattn_kernels. Its parameters
 // are raw global pointers and scalars, one PTX parameter each, tagged with

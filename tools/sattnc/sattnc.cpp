@@ -54,6 +54,11 @@ cl::opt<Emit> emit(
     cl::init(Emit::All), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print nothing on success"),
                     cl::cat(category));
+cl::opt<std::string> attentionTemplate(
+    "attention-template",
+    cl::desc("Sparse attention kernel: mma (tensor cores, the default) or "
+             "simt (portable, no tensor cores; for debugging)"),
+    cl::init("mma"), cl::cat(category));
 
 [[noreturn]] void fail(const Twine &message) {
   errs() << "sattnc: error: " << message << "\n";
@@ -182,6 +187,10 @@ int main(int argc, char **argv) {
 
   sattn::CompileOptions options;
   options.arch = resolveArch(variant);
+  if (attentionTemplate != "mma" && attentionTemplate != "simt")
+    fail("--attention-template: unknown value \"" + attentionTemplate +
+         "\" (allowed: mma, simt)");
+  options.attentionTemplate = attentionTemplate;
   auto start = std::chrono::steady_clock::now();
   Expected<sattn::CompileResult> compiled =
       sattn::compileVariant(variant, options);

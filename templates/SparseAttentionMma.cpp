@@ -1,0 +1,641 @@
+//===- SparseAttentionMma.cpp - Tensor-core block-sparse attention (sm_80) ===//
+//
+// Shape: one CTA per (query block, head, batch), grid (ceil(S/Br), H, B), with
+// Br/16 warps; warp w owns query rows [16w, 16w + 16) of the block, so all
+// its matrix products are m16n8k16 mma.sync (bf16 or fp16 in, fp32 out).
+//
+// Key tiles: the kernel walks the block's kept key groups Bc keys at a time
+// (Bc = keyTile). Groups smaller than Bc are gathered, Bc/N of them per tile,
+// so that the tensor cores always see full tiles (FG-Attn's fine-grained
+// case); larger groups are split into N/Bc tiles. Rows past the end of the
+// list or of the sequence are zero-filled and masked with a -inf column bias.
+//
+// Memory traffic: Q is read once (cp.async to shared memory, then ldmatrix
+// into registers for the whole kernel). K and V tiles stream through
+// `stages` shared-memory buffers with cp.async (16 bytes per thread per
+// copy, L1 bypassed), the next tiles in flight while the current one is
+// multiplied. Each K/V row is read once per CTA. Shared rows are padded by
+// 16 bytes so that the 8 row addresses of an ldmatrix hit distinct banks.
+//
+// Per tile: S = Q K^T (ldmatrix.x4 of K), online softmax in fp32 on the
+// accumulator fragments (row max and sum over the 4 threads of a quad, base-2
+// exponentials), P converted in registers to the A operand of P V (the C
+// fragment of two n8 tiles is the A fragment of one k16 step), O += P V
+// (ldmatrix.x4.trans of V). Tail bins come last as one extra tile: their
+// mean keys and values (fp32 in global memory) are rounded into the K/V
+// buffers and their `log n_b` is the column bias.
+//
+// Synchronization: cp.async groups (one per tile, committed even when empty,
+// so that waiting for `stages - 1` pending groups always means "this tile has
+// landed") and two CTA barriers per tile: before reading a tile and before
+// its buffers are refilled.
+//
+//===----------------------------------------------------------------------===//
+
+#include "templates/SparseAttentionMma.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace sattn {
+namespace {
+
+/// Sizes and shared-memory offsets, all fixed at instantiation.
+struct MmaPlan {
+  explicit MmaPlan(const AttentionKernelParams &p)
+      : d(p.headDim), br(p.blockQ), n(p.blockK), bc(p.keyTile),
+        stages(p.stages), bins(p.bins), binsPad((p.bins + 15) / 16 * 16),
+        warps(p.blockQ / 16), threads(32 * warps), pitch(p.headDim + 8),
+        rows(std::max(bc, binsPad)) {}
+
+  int64_t d, br, n, bc, stages, bins, binsPad, warps, threads;
+  /// Elements per shared row: 16 bytes of padding against bank conflicts.
+  int64_t pitch;
+  /// K/V rows per stage: a key tile, or the padded tail bins.
+  int64_t rows;
+
+  // Offsets in 2-byte elements from the start of dynamic shared memory.
+  int64_t qOffset() const { return 0; }
+  int64_t kOffset(int64_t stage) const {
+    return br * pitch + stage * rows * pitch;
+  }
+  int64_t vOffset(int64_t stage) const {
+    return br * pitch + (stages + stage) * rows * pitch;
+  }
+  /// The column biases (f32) follow the halves; offset in f32 elements.
+  int64_t biasOffset(int64_t stage) const {
+    return (br * pitch + 2 * stages * rows * pitch) / 2 + stage * rows;
+  }
+  int64_t bytes() const {
+    return (br * pitch + 2 * stages * rows * pitch) * 2 + stages * rows * 4;
+  }
+  /// 16-byte chunks per row, and chunk copies per thread for a key tile.
+  int64_t chunksPerRow() const { return d / 8; }
+  int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
+};
+
+void checkSupported(const AttentionKernelParams &p, const MmaPlan &plan) {
+  auto require = [&](bool ok, const char *what) {
+    if (!ok)
+      llvm::report_fatal_error(
+          llvm::Twine("sattn mma.sync template: unsupported ") + what);
+  };
+  require(p.headDim == 64 || p.headDim == 128, "head_dim");
+  require(p.blockQ == 64 || p.blockQ == 128, "query block");
+  require(p.blockK == 16 || p.blockK == 32 || p.blockK == 64 ||
+              p.blockK == 128,
+          "key group");
+  require(plan.bc % 16 == 0 && (plan.bc % plan.n == 0 || plan.n % plan.bc == 0),
+          "key tile");
+  require(plan.bc * plan.chunksPerRow() % plan.threads == 0,
+          "key tile for this thread count");
+  require(plan.br * plan.chunksPerRow() % plan.threads == 0,
+          "query block for this thread count");
+  require(p.stages >= 2 && p.bins >= 0 && p.bins <= 64, "stages or bins");
+}
+
+/// The global symbol of dynamic shared memory, declared once per module.
+/// Declared by hand (not gpu.dynamic_shared_memory) so that it is aligned to
+/// 1024 bytes and cannot overlap other shared variables (TOOLCHAIN trap 7).
+constexpr StringLiteral kSharedSymbol = "sattn_dynamic_shared";
+
+void declareDynamicShared(OpBuilder &builder, gpu::GPUModuleOp module) {
+  if (SymbolTable::lookupSymbolIn(module, kSharedSymbol))
+    return;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(module.getBody());
+  auto type = LLVM::LLVMArrayType::get(builder.getI8Type(), 0);
+  LLVM::GlobalOp::create(builder, module.getLoc(), type, /*isConstant=*/false,
+                         LLVM::Linkage::External, kSharedSymbol, Attribute(),
+                         /*alignment=*/1024, /*addrSpace=*/3);
+}
+
+class MmaBuilder : public KernelOps {
+public:
+  MmaBuilder(ImplicitLocOpBuilder &b, const AttentionKernelParams &p,
+             const MmaPlan &plan)
+      : KernelOps(b), p(p), plan(plan), f32Type(b.getF32Type()),
+        i32Type(b.getI32Type()),
+        half(p.dtype == DType::BF16 ? Type(b.getBF16Type())
+                                    : Type(b.getF16Type())) {}
+
+  /// A 1-D view of dynamic shared memory with element type `element`.
+  Value sharedView(Type element) {
+    MLIRContext *ctx = b.getContext();
+    auto ptr = LLVM::LLVMPointerType::get(ctx, 3);
+    Value base = LLVM::AddressOfOp::create(b, ptr, kSharedSymbol);
+    Type i64 = b.getI64Type();
+    auto array = LLVM::LLVMArrayType::get(i64, 1);
+    auto descriptorType =
+        LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, i64, array, array});
+    Value d = LLVM::PoisonOp::create(b, descriptorType);
+    d = LLVM::InsertValueOp::create(b, d, base, ArrayRef<int64_t>{0});
+    d = LLVM::InsertValueOp::create(b, d, base, ArrayRef<int64_t>{1});
+    d = LLVM::InsertValueOp::create(
+        b, d, LLVM::ConstantOp::create(b, i64, int64_t(0)), ArrayRef<int64_t>{2});
+    d = LLVM::InsertValueOp::create(
+        b, d, LLVM::ConstantOp::create(b, i64, plan.bytes()),
+        ArrayRef<int64_t>{3, 0});
+    d = LLVM::InsertValueOp::create(
+        b, d, LLVM::ConstantOp::create(b, i64, int64_t(1)),
+        ArrayRef<int64_t>{4, 0});
+    auto memrefType = MemRefType::get(
+        {ShapedType::kDynamic}, element, MemRefLayoutAttrInterface{},
+        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    return UnrealizedConversionCastOp::create(b, memrefType, d).getResult(0);
+  }
+
+  /// A 16-byte cp.async of 8 halves, zero-filled unless `valid`.
+  void copy16(Value dst, Value dstOffset, Value src, Value srcOffset,
+              Value valid) {
+    Value srcElements = select(valid, index(8), index(0));
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+        ValueRange{dstOffset}, src, ValueRange{srcOffset},
+        b.getIndexAttr(8), srcElements, b.getUnitAttr());
+  }
+
+  /// Four 8x8 matrices of halves from shared memory, as four 32-bit
+  /// registers (ldmatrix.x4, optionally transposed).
+  SmallVector<Value> ldmatrix4(Value view, Value offset, bool transpose) {
+    auto type = VectorType::get({4, 2}, half);
+    Value tiles = nvgpu::LdMatrixOp::create(b, type, view, ValueRange{offset},
+                                            transpose, /*numTiles=*/4);
+    SmallVector<Value> regs;
+    for (int64_t i = 0; i < 4; ++i)
+      regs.push_back(
+          vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
+    return regs;
+  }
+
+  /// mma.sync m16n8k16: `a` four registers of vector<2 x half>, `bFrag` two,
+  /// `c` four f32; returns the four f32 of the result fragment.
+  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                         ArrayRef<Value> c) {
+    // NVVM takes fp16 operands as vector<2xf16> and bf16 ones as i32.
+    bool bf16 = p.dtype == DType::BF16;
+    auto operand = [&](Value v) -> Value {
+      if (!bf16)
+        return v;
+      Value asInt = vector::BitCastOp::create(
+          b, VectorType::get({1}, i32Type), v);
+      return vector::ExtractOp::create(b, asInt, ArrayRef<int64_t>{0});
+    };
+    SmallVector<Value> as, bs;
+    for (Value v : a)
+      as.push_back(operand(v));
+    for (Value v : bFrag)
+      bs.push_back(operand(v));
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), {f32Type, f32Type, f32Type, f32Type});
+    NVVM::MMATypes type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    Value result = NVVM::MmaOp::create(
+        b, resultType, as, bs, c, ArrayRef<int64_t>{16, 8, 16},
+        std::nullopt, std::nullopt,
+        std::array<NVVM::MMATypes, 2>{type, type},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, result, i));
+    return out;
+  }
+
+  /// Two f32 as one vector<2 x half> register.
+  Value pack(Value lo, Value hi) {
+    auto pair = VectorType::get({2}, f32Type);
+    Value v = vector::FromElementsOp::create(b, pair, ValueRange{lo, hi});
+    return arith::TruncFOp::create(b, VectorType::get({2}, half), v);
+  }
+
+  Value shuffleXor(Value v, int32_t offset) {
+    return gpu::ShuffleOp::create(b, v, offset, /*width=*/32,
+                                  gpu::ShuffleMode::XOR)
+        .getShuffleResult();
+  }
+  Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+
+  const AttentionKernelParams &p;
+  const MmaPlan &plan;
+  Type f32Type, i32Type, half;
+};
+
+/// The loop-carried state of the online softmax for one warp's 16 rows, as
+/// one thread holds it: the running max and (thread-partial) sum of its two
+/// rows, and its fragments of O (head_dim / 8 n8 tiles of four f32).
+struct State {
+  Value max[2], sum[2];
+  SmallVector<SmallVector<Value>> out;
+
+  SmallVector<Value> flatten() const {
+    SmallVector<Value> values = {max[0], max[1], sum[0], sum[1]};
+    for (const auto &tile : out)
+      values.append(tile.begin(), tile.end());
+    return values;
+  }
+  static State unflatten(ValueRange values, int64_t tiles) {
+    State s;
+    s.max[0] = values[0];
+    s.max[1] = values[1];
+    s.sum[0] = values[2];
+    s.sum[1] = values[3];
+    for (int64_t t = 0; t < tiles; ++t)
+      s.out.push_back(SmallVector<Value>(values.begin() + 4 + 4 * t,
+                                         values.begin() + 8 + 4 * t));
+    return s;
+  }
+};
+
+} // namespace
+
+int64_t sparseAttentionMmaSharedBytes(const AttentionKernelParams &p) {
+  return MmaPlan(p).bytes();
+}
+
+gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
+                                       gpu::GPUModuleOp module,
+                                       const AttentionKernelParams &p) {
+  MmaPlan plan(p);
+  checkSupported(p, plan);
+  MLIRContext *ctx = builder.getContext();
+  declareDynamicShared(builder, module);
+  std::vector<KernelParam> params = sparseAttentionParams(ctx, p);
+  gpu::GPUFuncOp func = createKernel(builder, module, p.name, params,
+                                     {int32_t(plan.threads), 1, 1});
+  Block &entry = func.getBody().front();
+  auto arg = [&](StringRef name, int64_t dim = -1) {
+    return entry.getArgument(paramIndex(params, name, dim));
+  };
+
+  ImplicitLocOpBuilder b(func.getLoc(), builder);
+  b.setInsertionPointToStart(&entry);
+  MmaBuilder m(b, p, plan);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Value negInf = m.f32(-INFINITY), zeroF = m.f32(0);
+
+  Value seqLen = m.toIndex(arg("seq_len"));
+  Value capacity = m.toIndex(arg("capacity"));
+  Value scaleLog2 = m.mulf(arg("scale"), m.f32(kLog2e));
+  Value queryBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value numQueryBlocks = gpu::GridDimOp::create(b, gpu::Dimension::x);
+  Value heads = gpu::GridDimOp::create(b, gpu::Dimension::y);
+  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value warp = m.div(thread, m.index(32));
+  Value lane = m.rem(thread, m.index(32));
+  // Fragment coordinates: a quad of 4 threads shares a row.
+  Value quadRow = m.div(lane, m.index(4));  // 0..7
+  Value quadCol = m.rem(lane, m.index(4));  // 0..3
+  Value ldRow = m.rem(lane, m.index(8));    // ldmatrix: row within a matrix
+  Value ldMatrix = m.div(lane, m.index(8)); // ldmatrix: which of the four
+
+  Value batchHead = m.add(m.mul(batch, heads), head);
+  Value row = m.add(m.mul(batchHead, numQueryBlocks), queryBlock);
+  Value blockStart = m.mul(queryBlock, m.index(p.blockQ));
+
+  struct Tensor {
+    Value view, base, tokenStride;
+  };
+  auto tensor = [&](StringRef name) {
+    Value base = m.add(m.mul(batch, m.toIndex(arg(name, 0))),
+                       m.mul(head, m.toIndex(arg(name, 1))));
+    return Tensor{globalView(b, arg(name), m.half), base,
+                  m.toIndex(arg(name, 2))};
+  };
+  Tensor q = tensor("q"), k = tensor("k"), v = tensor("v"), o = tensor("out");
+  Value groups = globalView(b, arg("groups"), i32);
+  Value counts = globalView(b, arg("counts"), i32);
+  // Counts come from the caller: clamp them into [0, capacity] so that a
+  // bad count can never read past the row's list.
+  Value count = m.clampCount(
+      memref::LoadOp::create(b, counts, ValueRange{row}), capacity);
+  Value listBase = m.mul(row, capacity);
+
+  Value halves = m.sharedView(m.half);
+  Value biases = m.sharedView(f32);
+
+  // --- Q: shared memory, then registers for the whole kernel. ------------
+  int64_t chunks = plan.chunksPerRow();
+  for (int64_t it = 0; it < plan.br * chunks / plan.threads; ++it) {
+    Value c = m.add(thread, m.index(it * plan.threads));
+    Value r = m.div(c, m.index(chunks)), chunk = m.rem(c, m.index(chunks));
+    Value token = m.add(blockStart, r);
+    Value valid = m.ult(token, seqLen);
+    Value tokenC = m.select(valid, token, m.index(0));
+    Value src = m.add(m.add(q.base, m.mul(tokenC, q.tokenStride)),
+                      m.mul(chunk, m.index(8)));
+    Value dst = m.add(m.mul(r, m.index(plan.pitch)), m.mul(chunk, m.index(8)));
+    m.copy16(halves, dst, q.view, src, valid);
+  }
+  NVVM::CpAsyncCommitGroupOp::create(b);
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  gpu::BarrierOp::create(b);
+  Value warpRow = m.mul(warp, m.index(16));
+  SmallVector<SmallVector<Value>> qFrag;
+  for (int64_t kk = 0; kk < p.headDim / 16; ++kk) {
+    // Matrices: rows 0-7 / 8-15 (matrix bit 0) x columns 0-7 / 8-15 (bit 1).
+    Value r = m.add(m.add(warpRow, ldRow),
+                    m.mul(m.rem(ldMatrix, m.index(2)), m.index(8)));
+    Value col = m.add(m.index(16 * kk),
+                      m.mul(m.div(ldMatrix, m.index(2)), m.index(8)));
+    qFrag.push_back(m.ldmatrix4(
+        halves, m.add(m.mul(r, m.index(plan.pitch)), col), false));
+  }
+
+  // --- Key tiles. ----------------------------------------------------------
+  // Tile t covers list slots [t*(Bc/N), ...) when N < Bc, or part
+  // t % (N/Bc) of slot t / (N/Bc) when N >= Bc.
+  bool gather = plan.n < plan.bc;
+  int64_t groupsPerTile = gather ? plan.bc / plan.n : 1;
+  int64_t tilesPerGroup = gather ? 1 : plan.n / plan.bc;
+  Value numTiles =
+      gather ? m.div(m.add(count, m.index(groupsPerTile - 1)),
+                     m.index(groupsPerTile))
+             : m.mul(count, m.index(tilesPerGroup));
+
+  auto issueTile = [&](Value tile, Value stage) {
+    Value kBase = m.add(m.index(plan.kOffset(0)),
+                        m.mul(stage, m.index(plan.rows * plan.pitch)));
+    Value vBase = m.add(m.index(plan.vOffset(0)),
+                        m.mul(stage, m.index(plan.rows * plan.pitch)));
+    Value biasBase = m.add(m.index(plan.biasOffset(0)),
+                           m.mul(stage, m.index(plan.rows)));
+    for (int64_t it = 0; it < plan.copiesPerThread(); ++it) {
+      Value c = m.add(thread, m.index(it * plan.threads));
+      Value r = m.div(c, m.index(chunks)), chunk = m.rem(c, m.index(chunks));
+      Value slot, inGroup, slotValid;
+      if (gather) {
+        slot = m.add(m.mul(tile, m.index(groupsPerTile)),
+                     m.div(r, m.index(plan.n)));
+        inGroup = m.rem(r, m.index(plan.n));
+        slotValid = m.ult(slot, count);
+      } else {
+        slot = m.div(tile, m.index(tilesPerGroup));
+        inGroup = m.add(m.mul(m.rem(tile, m.index(tilesPerGroup)),
+                              m.index(plan.bc)),
+                        r);
+        slotValid = arith::ConstantIntOp::create(b, 1, 1);
+      }
+      Value slotC = m.select(slotValid, slot, m.index(0));
+      Value group = m.toIndex(memref::LoadOp::create(
+          b, groups, ValueRange{m.add(listBase, slotC)}));
+      Value key = m.add(m.mul(group, m.index(plan.n)), inGroup);
+      Value valid = arith::AndIOp::create(b, slotValid, m.ult(key, seqLen));
+      Value keyC = m.select(valid, key, m.index(0));
+      Value dst = m.add(m.mul(r, m.index(plan.pitch)), m.mul(chunk, m.index(8)));
+      Value col = m.mul(chunk, m.index(8));
+      m.copy16(halves, m.add(kBase, dst), k.view,
+               m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), col), valid);
+      m.copy16(halves, m.add(vBase, dst), v.view,
+               m.add(m.add(v.base, m.mul(keyC, v.tokenStride)), col), valid);
+      // One thread per row writes the row's column bias.
+      Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk,
+                                          m.index(0));
+      auto ifFirst = scf::IfOp::create(b, first, false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      memref::StoreOp::create(b, m.select(valid, zeroF, negInf), biases,
+                              ValueRange{m.add(biasBase, r)});
+    }
+  };
+
+  // One tile of `columns` keys from buffer `stage` folded into the state.
+  auto computeTile = [&](Value stage, int64_t columns, State s) {
+    Value kBase = m.add(m.index(plan.kOffset(0)),
+                        m.mul(stage, m.index(plan.rows * plan.pitch)));
+    Value vBase = m.add(m.index(plan.vOffset(0)),
+                        m.mul(stage, m.index(plan.rows * plan.pitch)));
+    Value biasBase = m.add(m.index(plan.biasOffset(0)),
+                           m.mul(stage, m.index(plan.rows)));
+    // S = Q K^T: n8 tile j covers keys [8j, 8j + 8); ldmatrix.x4 of K rows
+    // gives the B fragments of two k16 steps.
+    int64_t nTiles = columns / 8;
+    Value kLane = m.add(m.mul(ldRow, m.index(plan.pitch)),
+                        m.mul(ldMatrix, m.index(8)));
+    SmallVector<SmallVector<Value>> scores;
+    for (int64_t j = 0; j < nTiles; ++j) {
+      SmallVector<Value> acc(4, zeroF);
+      for (int64_t kk = 0; kk < p.headDim / 16; kk += 2) {
+        Value offset = m.add(m.add(kBase, kLane),
+                             m.index(8 * j * plan.pitch + 16 * kk));
+        SmallVector<Value> frag = m.ldmatrix4(halves, offset, false);
+        acc = m.mma(qFrag[kk], {frag[0], frag[1]}, acc);
+        acc = m.mma(qFrag[kk + 1], {frag[2], frag[3]}, acc);
+      }
+      scores.push_back(acc);
+    }
+    // Online softmax in base 2 on the fragments: thread element (j, e) is
+    // row quadRow + 8 * (e / 2), column 8j + 2 * quadCol + e % 2.
+    SmallVector<Value> bias;
+    for (int64_t j = 0; j < nTiles; ++j)
+      for (int64_t e = 0; e < 2; ++e)
+        bias.push_back(memref::LoadOp::create(
+            b, biases,
+            ValueRange{m.add(biasBase,
+                             m.add(m.mul(quadCol, m.index(2)),
+                                   m.index(8 * j + e)))}));
+    State next = s;
+    for (int64_t half = 0; half < 2; ++half) {
+      Value rowMax = negInf;
+      for (int64_t j = 0; j < nTiles; ++j)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value logit = m.addf(m.mulf(scores[j][2 * half + e], scaleLog2),
+                               bias[2 * j + e]);
+          scores[j][2 * half + e] = logit;
+          rowMax = m.maxf(rowMax, logit);
+        }
+      rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 1));
+      rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 2));
+      Value newMax = m.maxf(s.max[half], rowMax);
+      // A row with every key masked so far keeps max -inf; exponentiate
+      // against 0 then, so that no -inf - -inf NaN appears.
+      Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, newMax,
+                                          negInf);
+      Value safeMax = m.select(isInf, zeroF, newMax);
+      Value correction = m.exp2(m.subf(s.max[half], safeMax));
+      Value rowSum = zeroF;
+      for (int64_t j = 0; j < nTiles; ++j)
+        for (int64_t e = 0; e < 2; ++e) {
+          Value weight = m.exp2(m.subf(scores[j][2 * half + e], safeMax));
+          scores[j][2 * half + e] = weight;
+          rowSum = m.addf(rowSum, weight);
+        }
+      next.max[half] = newMax;
+      next.sum[half] = m.addf(m.mulf(s.sum[half], correction), rowSum);
+      for (auto &tile : next.out)
+        for (int64_t e = 0; e < 2; ++e)
+          tile[2 * half + e] = m.mulf(tile[2 * half + e], correction);
+    }
+    // O += P V: the C fragments of n8 tiles 2kk and 2kk + 1 are the A
+    // fragment of k16 step kk; ldmatrix.x4.trans of V rows gives the B
+    // fragments of two n8 tiles of head_dim.
+    Value vLane = m.add(
+        m.mul(m.add(ldRow, m.mul(m.rem(ldMatrix, m.index(2)), m.index(8))),
+              m.index(plan.pitch)),
+        m.mul(m.div(ldMatrix, m.index(2)), m.index(8)));
+    for (int64_t kk = 0; kk < columns / 16; ++kk) {
+      SmallVector<Value> a = {
+          m.pack(scores[2 * kk][0], scores[2 * kk][1]),
+          m.pack(scores[2 * kk][2], scores[2 * kk][3]),
+          m.pack(scores[2 * kk + 1][0], scores[2 * kk + 1][1]),
+          m.pack(scores[2 * kk + 1][2], scores[2 * kk + 1][3])};
+      for (int64_t nt = 0; nt < p.headDim / 8; nt += 2) {
+        Value offset = m.add(m.add(vBase, vLane),
+                             m.index(16 * kk * plan.pitch + 8 * nt));
+        SmallVector<Value> frag = m.ldmatrix4(halves, offset, true);
+        next.out[nt] = m.mma(a, {frag[0], frag[1]}, next.out[nt]);
+        next.out[nt + 1] = m.mma(a, {frag[2], frag[3]}, next.out[nt + 1]);
+      }
+    }
+    return next;
+  };
+
+  State init;
+  init.max[0] = init.max[1] = negInf;
+  init.sum[0] = init.sum[1] = zeroF;
+  init.out.assign(p.headDim / 8, SmallVector<Value>(4, zeroF));
+
+  // Prologue: the first stages - 1 tiles in flight.
+  for (int64_t s = 0; s < plan.stages - 1; ++s) {
+    auto ifTile = scf::IfOp::create(b, m.ult(m.index(s), numTiles), false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifTile.getThenRegion().front());
+      issueTile(m.index(s), m.index(s));
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b);
+  }
+  auto loop = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
+                                 init.flatten());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value t = loop.getInductionVar();
+    Value ahead = m.add(t, m.index(plan.stages - 1));
+    auto ifAhead = scf::IfOp::create(b, m.ult(ahead, numTiles), false);
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(&ifAhead.getThenRegion().front());
+      issueTile(ahead, m.rem(ahead, m.index(plan.stages)));
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b);
+    NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
+    gpu::BarrierOp::create(b);
+    State s = State::unflatten(loop.getRegionIterArgs(), p.headDim / 8);
+    State next = computeTile(m.rem(t, m.index(plan.stages)), plan.bc, s);
+    gpu::BarrierOp::create(b);
+    scf::YieldOp::create(b, next.flatten());
+  }
+  State state = State::unflatten(loop.getResults(), p.headDim / 8);
+
+  // --- Tail bins: one more tile, from buffer 0. ----------------------------
+  if (p.bins > 0) {
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    Value tailKeys = globalView(b, arg("tail_keys"), f32);
+    Value tailValues = globalView(b, arg("tail_values"), f32);
+    Value tailLogCounts = globalView(b, arg("tail_log_counts"), f32);
+    Value binBase = m.mul(row, m.index(p.bins));
+    // Every thread converts whole f32 pairs; rows past `bins` are zeros.
+    int64_t pairs = plan.binsPad * p.headDim / 2;
+    for (int64_t it = 0; it < (pairs + plan.threads - 1) / plan.threads;
+         ++it) {
+      Value pair = m.add(thread, m.index(it * plan.threads));
+      Value r = m.div(pair, m.index(p.headDim / 2));
+      Value col = m.mul(m.rem(pair, m.index(p.headDim / 2)), m.index(2));
+      Value inTile = m.ult(pair, m.index(pairs));
+      auto ifInTile = scf::IfOp::create(b, inTile, false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifInTile.getThenRegion().front());
+      Value isBin = m.ult(r, m.index(p.bins));
+      Value rC = m.select(isBin, r, m.index(0));
+      Value src = m.add(m.mul(m.add(binBase, rC), m.index(p.headDim)), col);
+      Value dst = m.add(m.mul(r, m.index(plan.pitch)), col);
+      auto pair2 = VectorType::get({2}, f32);
+      for (auto [from, base] : {std::pair(tailKeys, plan.kOffset(0)),
+                                std::pair(tailValues, plan.vOffset(0))}) {
+        Value values = vector::LoadOp::create(b, pair2, from, ValueRange{src});
+        values = m.select(isBin, values,
+                          arith::ConstantOp::create(
+                              b, DenseElementsAttr::get(
+                                     pair2, b.getF32FloatAttr(0))));
+        Value halvesPair = arith::TruncFOp::create(
+            b, VectorType::get({2}, m.half), values);
+        vector::StoreOp::create(b, halvesPair, halves,
+                                ValueRange{m.add(m.index(base), dst)});
+      }
+      // The bias of bin column r: log2(n_b); -inf for padding columns.
+      Value firstPair = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, col,
+                                              m.index(0));
+      auto ifFirst = scf::IfOp::create(b, firstPair, false);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      Value logCount = memref::LoadOp::create(
+          b, tailLogCounts, ValueRange{m.add(binBase, rC)});
+      Value bias = m.select(isBin, m.mulf(logCount, m.f32(kLog2e)), negInf);
+      memref::StoreOp::create(
+          b, bias, biases,
+          ValueRange{m.add(m.index(plan.biasOffset(0)), r)});
+    }
+    gpu::BarrierOp::create(b);
+    state = computeTile(m.index(0), plan.binsPad, state);
+  }
+
+  // --- Epilogue: O / sum, rows past the sequence end skipped. ---------------
+  for (int64_t half = 0; half < 2; ++half) {
+    Value sum = state.sum[half];
+    sum = m.addf(sum, m.shuffleXor(sum, 1));
+    sum = m.addf(sum, m.shuffleXor(sum, 2));
+    Value hasKeys =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, zeroF);
+    Value inverse =
+        m.select(hasKeys, arith::DivFOp::create(b, m.f32(1), sum), zeroF);
+    Value r = m.add(m.add(warpRow, quadRow), m.index(8 * half));
+    Value token = m.add(blockStart, r);
+    auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+    Value rowBase = m.add(o.base, m.mul(token, o.tokenStride));
+    for (int64_t nt = 0; nt < p.headDim / 8; ++nt) {
+      Value packed = m.pack(m.mulf(state.out[nt][2 * half], inverse),
+                            m.mulf(state.out[nt][2 * half + 1], inverse));
+      Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
+      vector::StoreOp::create(b, packed, o.view,
+                              ValueRange{m.add(rowBase, col)},
+                              /*nontemporal=*/false, llvm::MaybeAlign(4));
+    }
+    if (p.writeLse) {
+      Value lse = m.select(
+          hasKeys,
+          m.mulf(m.addf(state.max[half], m.log2(sum)), m.f32(kLn2)),
+          negInf);
+      auto ifQuadLead = scf::IfOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, quadCol,
+                                m.index(0)),
+          false);
+      b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
+      memref::StoreOp::create(
+          b, lse, globalView(b, arg("lse"), f32),
+          ValueRange{m.add(m.mul(batchHead, seqLen), token)});
+    }
+  }
+
+  b.setInsertionPointToEnd(&entry);
+  gpu::ReturnOp::create(b);
+  return func;
+}
+
+} // namespace sattn
