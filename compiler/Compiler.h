@@ -30,6 +30,7 @@ struct CompileOptions {
   /// Tile parameters of the mma template (the autotuner's knobs).
   int64_t keyTile = 64;
   int64_t stages = 2;
+  int64_t warpRows = 0; // 0: the template's default
 };
 
 struct CompileResult {

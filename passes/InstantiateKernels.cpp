@@ -87,6 +87,11 @@ struct SattnInstantiateKernelsPass
                          << " (allowed: 32, 64, 128)";
       return signalPassFailure();
     }
+    if (warpRows != 0 && warpRows != 16 && warpRows != 32) {
+      module.emitError() << "warp-rows: unsupported value " << warpRows
+                         << " (allowed: 0, 16, 32)";
+      return signalPassFailure();
+    }
     if (stages < 2 || stages > 4) {
       module.emitError() << "stages: unsupported value " << stages
                          << " (allowed: 2, 3, 4)";
@@ -134,6 +139,7 @@ struct SattnInstantiateKernelsPass
     p.name = uniqueName(symbols, "sattn_sparse_attention");
     p.keyTile = keyTile;
     p.stages = stages;
+    p.warpRows = warpRows;
     // mma.sync runs on sm_80 and later, sm_90a included, until the wgmma
     // template exists; the SIMT one is the portable baseline.
     bool mma = attentionTemplate == "mma";

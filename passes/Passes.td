@@ -39,6 +39,9 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
            "keys per shared-memory tile of the mma template">,
     Option<"stages", "stages", "int64_t", /*default=*/"2",
            "cp.async pipeline depth of the mma template">,
+    Option<"warpRows", "warp-rows", "int64_t", /*default=*/"0",
+           "query rows per warp of the mma template: 16, 32, or 0 for the "
+           "default (32 with query blocks of 128, else 16)">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",

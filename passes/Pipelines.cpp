@@ -44,13 +44,14 @@ StringRef ptxFeaturesFor(StringRef arch) {
 
 void buildToKernelsPipeline(OpPassManager &pm, StringRef arch,
                             StringRef attentionTemplate, int64_t keyTile,
-                            int64_t stages) {
+                            int64_t stages, int64_t warpRows) {
   pm.addPass(createSattnExpand());
   SattnInstantiateKernelsOptions options;
   options.arch = arch.str();
   options.attentionTemplate = attentionTemplate.str();
   options.keyTile = keyTile;
   options.stages = stages;
+  options.warpRows = warpRows;
   pm.addPass(createSattnInstantiateKernels(options));
 }
 

@@ -35,6 +35,10 @@ struct AttentionKernelParams {
   int64_t keyTile = 64;
   /// cp.async pipeline depth of the mma.sync template (K/V tiles in flight).
   int64_t stages = 2;
+  /// Query rows per warp of the mma.sync template: 16 or 32 (two m16 tiles,
+  /// which halves the shared-memory reads of K and V per FLOP). 0: 32 for
+  /// query blocks of 128, 16 for 64.
+  int64_t warpRows = 0;
 };
 
 } // namespace sattn

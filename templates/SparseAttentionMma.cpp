@@ -1,8 +1,9 @@
 //===- SparseAttentionMma.cpp - Tensor-core block-sparse attention (sm_80) ===//
 //
-// Shape: one CTA per (query block, head, batch), grid (ceil(S/Br), H, B), with
-// Br/16 warps; warp w owns query rows [16w, 16w + 16) of the block, so all
-// its matrix products are m16n8k16 mma.sync (bf16 or fp16 in, fp32 out).
+// Shape: one CTA per (query block, head, batch), grid (ceil(S/Br), H, B).
+// Each warp owns `warpRows` query rows (one or two m16 tiles), so all its
+// matrix products are m16n8k16 mma.sync (bf16 or fp16 in, fp32 out); with 32
+// rows per warp every K/V fragment read from shared memory feeds two mma.
 //
 // Key tiles: the kernel walks the block's kept key groups Bc keys at a time
 // (Bc = keyTile). Groups smaller than Bc are gathered, Bc/N of them per tile,
@@ -10,25 +11,28 @@
 // case); larger groups are split into N/Bc tiles. Rows past the end of the
 // list or of the sequence are zero-filled and masked with a -inf column bias.
 //
-// Memory traffic: Q is read once (cp.async to shared memory, then ldmatrix
-// into registers for the whole kernel). K and V tiles stream through
-// `stages` shared-memory buffers with cp.async (16 bytes per thread per
-// copy, L1 bypassed), the next tiles in flight while the current one is
-// multiplied. Each K/V row is read once per CTA. Shared rows are padded by
-// 16 bytes so that the 8 row addresses of an ldmatrix hit distinct banks.
+// Memory traffic: Q is read once (cp.async into shared memory; its fragments
+// are re-read from there with ldmatrix for each tile, which keeps registers
+// for the accumulators). K and V tiles stream through `stages` shared buffers
+// with cp.async (16 bytes per copy, L1 bypassed), the next tiles in flight
+// while the current one is multiplied. Each K/V row is read from global
+// memory once per CTA. The group indices of a tile are fetched from global
+// memory one tile ahead and staged in shared memory, so their latency is
+// hidden behind a tile of math. Shared rows are padded by 16 bytes so that
+// the 8 row addresses of an ldmatrix hit distinct banks.
 //
-// Per tile: S = Q K^T (ldmatrix.x4 of K), online softmax in fp32 on the
-// accumulator fragments (row max and sum over the 4 threads of a quad, base-2
-// exponentials), P converted in registers to the A operand of P V (the C
-// fragment of two n8 tiles is the A fragment of one k16 step), O += P V
-// (ldmatrix.x4.trans of V). Tail bins come last as one extra tile: their
-// mean keys and values (fp32 in global memory) are rounded into the K/V
-// buffers and their `log n_b` is the column bias.
+// Per tile: S = Q K^T (ldmatrix.x4 of Q and K), online softmax in fp32 on
+// the accumulator fragments (row max and sum over the 4 threads of a quad,
+// base-2 exponentials), P converted in registers to the A operand of P V
+// (the C fragment of two n8 tiles is the A fragment of one k16 step),
+// O += P V (ldmatrix.x4.trans of V). Tail bins come last as one extra tile:
+// their mean keys and values (fp32 in global memory) are rounded into the
+// K/V buffers and their `log n_b` is the column bias.
 //
 // Synchronization: cp.async groups (one per tile, committed even when empty,
 // so that waiting for `stages - 1` pending groups always means "this tile has
-// landed") and two CTA barriers per tile: before reading a tile and before
-// its buffers are refilled.
+// landed") and two CTA barriers per tile: before reading a tile, and before
+// its buffers and the staged group indices are reused.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,10 +59,13 @@ struct MmaPlan {
   explicit MmaPlan(const AttentionKernelParams &p)
       : d(p.headDim), br(p.blockQ), n(p.blockK), bc(p.keyTile),
         stages(p.stages), bins(p.bins), binsPad((p.bins + 15) / 16 * 16),
-        warps(p.blockQ / 16), threads(32 * warps), pitch(p.headDim + 8),
+        warpRows(p.warpRows ? p.warpRows : (p.blockQ == 128 ? 32 : 16)),
+        mTiles(warpRows / 16), warps(p.blockQ / warpRows),
+        threads(32 * warps), pitch(p.headDim + 8),
         rows(std::max(bc, binsPad)) {}
 
-  int64_t d, br, n, bc, stages, bins, binsPad, warps, threads;
+  int64_t d, br, n, bc, stages, bins, binsPad, warpRows, mTiles, warps,
+      threads;
   /// Elements per shared row: 16 bytes of padding against bank conflicts.
   int64_t pitch;
   /// K/V rows per stage: a key tile, or the padded tail bins.
@@ -72,13 +79,16 @@ struct MmaPlan {
   int64_t vOffset(int64_t stage) const {
     return br * pitch + (stages + stage) * rows * pitch;
   }
-  /// The column biases (f32) follow the halves; offset in f32 elements.
+  int64_t halfBytes() const { return (br * pitch + 2 * stages * rows * pitch) * 2; }
+  /// The column biases (f32) follow the halves; offset in 4-byte elements.
   int64_t biasOffset(int64_t stage) const {
-    return (br * pitch + 2 * stages * rows * pitch) / 2 + stage * rows;
+    return halfBytes() / 4 + stage * rows;
   }
-  int64_t bytes() const {
-    return (br * pitch + 2 * stages * rows * pitch) * 2 + stages * rows * 4;
+  /// The staged group indices (i32) of each stage's tile, one per row.
+  int64_t idsOffset(int64_t stage) const {
+    return halfBytes() / 4 + stages * rows + stage * bc;
   }
+  int64_t bytes() const { return halfBytes() + stages * (rows + bc) * 4; }
   /// 16-byte chunks per row, and chunk copies per thread for a key tile.
   int64_t chunksPerRow() const { return d / 8; }
   int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
@@ -102,6 +112,9 @@ void checkSupported(const AttentionKernelParams &p, const MmaPlan &plan) {
   require(plan.br * plan.chunksPerRow() % plan.threads == 0,
           "query block for this thread count");
   require(p.stages >= 2 && p.bins >= 0 && p.bins <= 64, "stages or bins");
+  require(plan.warpRows == 16 || plan.warpRows == 32, "rows per warp");
+  require(plan.br % plan.warpRows == 0 && plan.threads >= plan.bc,
+          "rows per warp for this query block");
 }
 
 /// The global symbol of dynamic shared memory, declared once per module.
@@ -233,28 +246,34 @@ public:
   Type f32Type, i32Type, half;
 };
 
-/// The loop-carried state of the online softmax for one warp's 16 rows, as
-/// one thread holds it: the running max and (thread-partial) sum of its two
-/// rows, and its fragments of O (head_dim / 8 n8 tiles of four f32).
+/// The loop-carried state of the online softmax for one warp's rows, as one
+/// thread holds it: the running max and (thread-partial) sum of its rows
+/// (two per m16 tile: quad row and quad row + 8), and its fragments of O
+/// (per m16 tile, head_dim / 8 n8 tiles of four f32).
 struct State {
-  Value max[2], sum[2];
-  SmallVector<SmallVector<Value>> out;
+  SmallVector<Value> max, sum;
+  SmallVector<SmallVector<SmallVector<Value>>> out; // [m tile][n tile][4]
 
   SmallVector<Value> flatten() const {
-    SmallVector<Value> values = {max[0], max[1], sum[0], sum[1]};
-    for (const auto &tile : out)
-      values.append(tile.begin(), tile.end());
+    SmallVector<Value> values(max);
+    values.append(sum.begin(), sum.end());
+    for (const auto &mTile : out)
+      for (const auto &tile : mTile)
+        values.append(tile.begin(), tile.end());
     return values;
   }
-  static State unflatten(ValueRange values, int64_t tiles) {
+  static State unflatten(ValueRange values, int64_t mTiles, int64_t nTiles) {
     State s;
-    s.max[0] = values[0];
-    s.max[1] = values[1];
-    s.sum[0] = values[2];
-    s.sum[1] = values[3];
-    for (int64_t t = 0; t < tiles; ++t)
-      s.out.push_back(SmallVector<Value>(values.begin() + 4 + 4 * t,
-                                         values.begin() + 8 + 4 * t));
+    auto it = values.begin();
+    s.max.assign(it, it + 2 * mTiles);
+    it += 2 * mTiles;
+    s.sum.assign(it, it + 2 * mTiles);
+    it += 2 * mTiles;
+    for (int64_t m = 0; m < mTiles; ++m) {
+      s.out.emplace_back();
+      for (int64_t t = 0; t < nTiles; ++t, it += 4)
+        s.out.back().push_back(SmallVector<Value>(it, it + 4));
+    }
     return s;
   }
 };
@@ -285,6 +304,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   MmaBuilder m(b, p, plan);
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   Value negInf = m.f32(-INFINITY), zeroF = m.f32(0);
+  int64_t dTiles = p.headDim / 8, mTiles = plan.mTiles;
 
   Value seqLen = m.toIndex(arg("seq_len"));
   Value capacity = m.toIndex(arg("capacity"));
@@ -302,6 +322,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   Value quadCol = m.rem(lane, m.index(4));  // 0..3
   Value ldRow = m.rem(lane, m.index(8));    // ldmatrix: row within a matrix
   Value ldMatrix = m.div(lane, m.index(8)); // ldmatrix: which of the four
+  Value ldMatrixLow = m.rem(ldMatrix, m.index(2));
+  Value ldMatrixHigh = m.div(ldMatrix, m.index(2));
 
   Value batchHead = m.add(m.mul(batch, heads), head);
   Value row = m.add(m.mul(batchHead, numQueryBlocks), queryBlock);
@@ -327,8 +349,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
 
   Value halves = m.sharedView(m.half);
   Value biases = m.sharedView(f32);
+  Value ids = m.sharedView(i32);
 
-  // --- Q: shared memory, then registers for the whole kernel. ------------
+  // --- Q: once into shared memory. ----------------------------------------
   int64_t chunks = plan.chunksPerRow();
   for (int64_t it = 0; it < plan.br * chunks / plan.threads; ++it) {
     Value c = m.add(thread, m.index(it * plan.threads));
@@ -342,19 +365,18 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     m.copy16(halves, dst, q.view, src, valid);
   }
   NVVM::CpAsyncCommitGroupOp::create(b);
-  NVVM::CpAsyncWaitGroupOp::create(b, 0);
-  gpu::BarrierOp::create(b);
-  Value warpRow = m.mul(warp, m.index(16));
-  SmallVector<SmallVector<Value>> qFrag;
-  for (int64_t kk = 0; kk < p.headDim / 16; ++kk) {
-    // Matrices: rows 0-7 / 8-15 (matrix bit 0) x columns 0-7 / 8-15 (bit 1).
-    Value r = m.add(m.add(warpRow, ldRow),
-                    m.mul(m.rem(ldMatrix, m.index(2)), m.index(8)));
-    Value col = m.add(m.index(16 * kk),
-                      m.mul(m.div(ldMatrix, m.index(2)), m.index(8)));
-    qFrag.push_back(m.ldmatrix4(
-        halves, m.add(m.mul(r, m.index(plan.pitch)), col), false));
-  }
+  Value warpRow = m.mul(warp, m.index(plan.warpRows));
+  // The A fragment of m tile `mt`, k16 step `kk`, from Q in shared memory.
+  // Matrices: rows 0-7 / 8-15 (bit 0) x columns 0-7 / 8-15 (bit 1).
+  Value qLane = m.add(
+      m.mul(m.add(warpRow, m.add(ldRow, m.mul(ldMatrixLow, m.index(8)))),
+            m.index(plan.pitch)),
+      m.mul(ldMatrixHigh, m.index(8)));
+  auto qFragment = [&](int64_t mt, int64_t kk) {
+    return m.ldmatrix4(
+        halves,
+        m.add(qLane, m.index(16 * mt * plan.pitch + 16 * kk)), false);
+  };
 
   // --- Key tiles. ----------------------------------------------------------
   // Tile t covers list slots [t*(Bc/N), ...) when N < Bc, or part
@@ -366,7 +388,41 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       gather ? m.div(m.add(count, m.index(groupsPerTile - 1)),
                      m.index(groupsPerTile))
              : m.mul(count, m.index(tilesPerGroup));
+  Value minusOne = m.i32(-1);
 
+  // The group index of row `thread` of tile `tile` (-1: no group), loaded
+  // from global memory; threads past the tile's rows get -1.
+  auto fetchGroup = [&](Value tile) {
+    Value slot = gather ? m.add(m.mul(tile, m.index(groupsPerTile)),
+                                m.div(thread, m.index(plan.n)))
+                        : m.div(tile, m.index(tilesPerGroup));
+    Value valid = arith::AndIOp::create(
+        b, m.ult(thread, m.index(plan.bc)),
+        arith::AndIOp::create(b, m.ult(tile, numTiles), m.ult(slot, count)));
+    auto ifValid = scf::IfOp::create(b, TypeRange{i32}, valid, true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifValid.getThenRegion().front());
+      scf::YieldOp::create(b, ValueRange{memref::LoadOp::create(
+                                  b, groups, ValueRange{m.add(listBase, slot)})});
+      b.setInsertionPointToStart(&ifValid.getElseRegion().front());
+      scf::YieldOp::create(b, ValueRange{minusOne});
+    }
+    return ifValid.getResult(0);
+  };
+  auto stageIndex = [&](Value tile) { return m.rem(tile, m.index(plan.stages)); };
+  auto storeGroup = [&](Value stage, Value group) {
+    auto ifRow = scf::IfOp::create(b, m.ult(thread, m.index(plan.bc)), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+    memref::StoreOp::create(
+        b, group, ids,
+        ValueRange{m.add(m.add(m.index(plan.idsOffset(0)),
+                               m.mul(stage, m.index(plan.bc))),
+                         thread)});
+  };
+
+  // cp.async of tile `tile` into buffer `stage`, from its staged groups.
   auto issueTile = [&](Value tile, Value stage) {
     Value kBase = m.add(m.index(plan.kOffset(0)),
                         m.mul(stage, m.index(plan.rows * plan.pitch)));
@@ -374,27 +430,19 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                         m.mul(stage, m.index(plan.rows * plan.pitch)));
     Value biasBase = m.add(m.index(plan.biasOffset(0)),
                            m.mul(stage, m.index(plan.rows)));
+    Value idsBase = m.add(m.index(plan.idsOffset(0)),
+                          m.mul(stage, m.index(plan.bc)));
+    Value within = gather ? Value() : m.mul(m.rem(tile, m.index(tilesPerGroup)),
+                                            m.index(plan.bc));
     for (int64_t it = 0; it < plan.copiesPerThread(); ++it) {
       Value c = m.add(thread, m.index(it * plan.threads));
       Value r = m.div(c, m.index(chunks)), chunk = m.rem(c, m.index(chunks));
-      Value slot, inGroup, slotValid;
-      if (gather) {
-        slot = m.add(m.mul(tile, m.index(groupsPerTile)),
-                     m.div(r, m.index(plan.n)));
-        inGroup = m.rem(r, m.index(plan.n));
-        slotValid = m.ult(slot, count);
-      } else {
-        slot = m.div(tile, m.index(tilesPerGroup));
-        inGroup = m.add(m.mul(m.rem(tile, m.index(tilesPerGroup)),
-                              m.index(plan.bc)),
-                        r);
-        slotValid = arith::ConstantIntOp::create(b, 1, 1);
-      }
-      Value slotC = m.select(slotValid, slot, m.index(0));
-      Value group = m.toIndex(memref::LoadOp::create(
-          b, groups, ValueRange{m.add(listBase, slotC)}));
-      Value key = m.add(m.mul(group, m.index(plan.n)), inGroup);
-      Value valid = arith::AndIOp::create(b, slotValid, m.ult(key, seqLen));
+      Value group = memref::LoadOp::create(b, ids, ValueRange{m.add(idsBase, r)});
+      Value hasGroup = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                             group, m.i32(0));
+      Value inGroup = gather ? m.rem(r, m.index(plan.n)) : m.add(within, r);
+      Value key = m.add(m.mul(m.toIndex(group), m.index(plan.n)), inGroup);
+      Value valid = arith::AndIOp::create(b, hasGroup, m.ult(key, seqLen));
       Value keyC = m.select(valid, key, m.index(0));
       Value dst = m.add(m.mul(r, m.index(plan.pitch)), m.mul(chunk, m.index(8)));
       Value col = m.mul(chunk, m.index(8));
@@ -421,25 +469,31 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                         m.mul(stage, m.index(plan.rows * plan.pitch)));
     Value biasBase = m.add(m.index(plan.biasOffset(0)),
                            m.mul(stage, m.index(plan.rows)));
-    // S = Q K^T: n8 tile j covers keys [8j, 8j + 8); ldmatrix.x4 of K rows
-    // gives the B fragments of two k16 steps.
+    // S = Q K^T: n8 tile j covers keys [8j, 8j + 8); one ldmatrix.x4 of K
+    // rows gives the B fragments of two k16 steps, used by every m tile.
     int64_t nTiles = columns / 8;
     Value kLane = m.add(m.mul(ldRow, m.index(plan.pitch)),
                         m.mul(ldMatrix, m.index(8)));
-    SmallVector<SmallVector<Value>> scores;
-    for (int64_t j = 0; j < nTiles; ++j) {
-      SmallVector<Value> acc(4, zeroF);
-      for (int64_t kk = 0; kk < p.headDim / 16; kk += 2) {
+    SmallVector<SmallVector<SmallVector<Value>>> scores(
+        mTiles, SmallVector<SmallVector<Value>>(
+                    nTiles, SmallVector<Value>(4, zeroF)));
+    for (int64_t kk = 0; kk < p.headDim / 16; kk += 2) {
+      SmallVector<SmallVector<Value>> qa[2];
+      for (int64_t mt = 0; mt < mTiles; ++mt)
+        for (int64_t step = 0; step < 2; ++step)
+          qa[step].push_back(qFragment(mt, kk + step));
+      for (int64_t j = 0; j < nTiles; ++j) {
         Value offset = m.add(m.add(kBase, kLane),
                              m.index(8 * j * plan.pitch + 16 * kk));
         SmallVector<Value> frag = m.ldmatrix4(halves, offset, false);
-        acc = m.mma(qFrag[kk], {frag[0], frag[1]}, acc);
-        acc = m.mma(qFrag[kk + 1], {frag[2], frag[3]}, acc);
+        for (int64_t mt = 0; mt < mTiles; ++mt) {
+          scores[mt][j] = m.mma(qa[0][mt], {frag[0], frag[1]}, scores[mt][j]);
+          scores[mt][j] = m.mma(qa[1][mt], {frag[2], frag[3]}, scores[mt][j]);
+        }
       }
-      scores.push_back(acc);
     }
-    // Online softmax in base 2 on the fragments: thread element (j, e) is
-    // row quadRow + 8 * (e / 2), column 8j + 2 * quadCol + e % 2.
+    // Online softmax in base 2 on the fragments: thread element (j, e) of m
+    // tile mt is row 16 mt + quadRow + 8 (e / 2), column 8j + 2 quadCol + e % 2.
     SmallVector<Value> bias;
     for (int64_t j = 0; j < nTiles; ++j)
       for (int64_t e = 0; e < 2; ++e)
@@ -449,73 +503,84 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                              m.add(m.mul(quadCol, m.index(2)),
                                    m.index(8 * j + e)))}));
     State next = s;
-    for (int64_t half = 0; half < 2; ++half) {
-      Value rowMax = negInf;
-      for (int64_t j = 0; j < nTiles; ++j)
-        for (int64_t e = 0; e < 2; ++e) {
-          Value logit = m.addf(m.mulf(scores[j][2 * half + e], scaleLog2),
-                               bias[2 * j + e]);
-          scores[j][2 * half + e] = logit;
-          rowMax = m.maxf(rowMax, logit);
-        }
-      rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 1));
-      rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 2));
-      Value newMax = m.maxf(s.max[half], rowMax);
-      // A row with every key masked so far keeps max -inf; exponentiate
-      // against 0 then, so that no -inf - -inf NaN appears.
-      Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, newMax,
-                                          negInf);
-      Value safeMax = m.select(isInf, zeroF, newMax);
-      Value correction = m.exp2(m.subf(s.max[half], safeMax));
-      Value rowSum = zeroF;
-      for (int64_t j = 0; j < nTiles; ++j)
-        for (int64_t e = 0; e < 2; ++e) {
-          Value weight = m.exp2(m.subf(scores[j][2 * half + e], safeMax));
-          scores[j][2 * half + e] = weight;
-          rowSum = m.addf(rowSum, weight);
-        }
-      next.max[half] = newMax;
-      next.sum[half] = m.addf(m.mulf(s.sum[half], correction), rowSum);
-      for (auto &tile : next.out)
-        for (int64_t e = 0; e < 2; ++e)
-          tile[2 * half + e] = m.mulf(tile[2 * half + e], correction);
-    }
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t r = 2 * mt + half;
+        Value rowMax = negInf;
+        for (int64_t j = 0; j < nTiles; ++j)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &x = scores[mt][j][2 * half + e];
+            x = m.addf(m.mulf(x, scaleLog2), bias[2 * j + e]);
+            rowMax = m.maxf(rowMax, x);
+          }
+        rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 1));
+        rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 2));
+        Value newMax = m.maxf(s.max[r], rowMax);
+        // A row with every key masked so far keeps max -inf; exponentiate
+        // against 0 then, so that no -inf - -inf NaN appears.
+        Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
+                                            newMax, negInf);
+        Value safeMax = m.select(isInf, zeroF, newMax);
+        Value correction = m.exp2(m.subf(s.max[r], safeMax));
+        Value rowSum = zeroF;
+        for (int64_t j = 0; j < nTiles; ++j)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &x = scores[mt][j][2 * half + e];
+            x = m.exp2(m.subf(x, safeMax));
+            rowSum = m.addf(rowSum, x);
+          }
+        next.max[r] = newMax;
+        next.sum[r] = m.addf(m.mulf(s.sum[r], correction), rowSum);
+        for (auto &tile : next.out[mt])
+          for (int64_t e = 0; e < 2; ++e)
+            tile[2 * half + e] = m.mulf(tile[2 * half + e], correction);
+      }
     // O += P V: the C fragments of n8 tiles 2kk and 2kk + 1 are the A
-    // fragment of k16 step kk; ldmatrix.x4.trans of V rows gives the B
-    // fragments of two n8 tiles of head_dim.
+    // fragment of k16 step kk; one ldmatrix.x4.trans of V rows gives the B
+    // fragments of two n8 tiles of head_dim, used by every m tile.
     Value vLane = m.add(
-        m.mul(m.add(ldRow, m.mul(m.rem(ldMatrix, m.index(2)), m.index(8))),
-              m.index(plan.pitch)),
-        m.mul(m.div(ldMatrix, m.index(2)), m.index(8)));
+        m.mul(m.add(ldRow, m.mul(ldMatrixLow, m.index(8))), m.index(plan.pitch)),
+        m.mul(ldMatrixHigh, m.index(8)));
     for (int64_t kk = 0; kk < columns / 16; ++kk) {
-      SmallVector<Value> a = {
-          m.pack(scores[2 * kk][0], scores[2 * kk][1]),
-          m.pack(scores[2 * kk][2], scores[2 * kk][3]),
-          m.pack(scores[2 * kk + 1][0], scores[2 * kk + 1][1]),
-          m.pack(scores[2 * kk + 1][2], scores[2 * kk + 1][3])};
-      for (int64_t nt = 0; nt < p.headDim / 8; nt += 2) {
+      SmallVector<SmallVector<Value>> a;
+      for (int64_t mt = 0; mt < mTiles; ++mt) {
+        auto &sc = scores[mt];
+        a.push_back({m.pack(sc[2 * kk][0], sc[2 * kk][1]),
+                     m.pack(sc[2 * kk][2], sc[2 * kk][3]),
+                     m.pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
+                     m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])});
+      }
+      for (int64_t nt = 0; nt < dTiles; nt += 2) {
         Value offset = m.add(m.add(vBase, vLane),
                              m.index(16 * kk * plan.pitch + 8 * nt));
         SmallVector<Value> frag = m.ldmatrix4(halves, offset, true);
-        next.out[nt] = m.mma(a, {frag[0], frag[1]}, next.out[nt]);
-        next.out[nt + 1] = m.mma(a, {frag[2], frag[3]}, next.out[nt + 1]);
+        for (int64_t mt = 0; mt < mTiles; ++mt) {
+          next.out[mt][nt] = m.mma(a[mt], {frag[0], frag[1]}, next.out[mt][nt]);
+          next.out[mt][nt + 1] =
+              m.mma(a[mt], {frag[2], frag[3]}, next.out[mt][nt + 1]);
+        }
       }
     }
     return next;
   };
 
   State init;
-  init.max[0] = init.max[1] = negInf;
-  init.sum[0] = init.sum[1] = zeroF;
-  init.out.assign(p.headDim / 8, SmallVector<Value>(4, zeroF));
+  init.max.assign(2 * mTiles, negInf);
+  init.sum.assign(2 * mTiles, zeroF);
+  init.out.assign(mTiles, SmallVector<SmallVector<Value>>(
+                              dTiles, SmallVector<Value>(4, zeroF)));
 
-  // Prologue: the first stages - 1 tiles in flight.
-  for (int64_t s = 0; s < plan.stages - 1; ++s) {
-    auto ifTile = scf::IfOp::create(b, m.ult(m.index(s), numTiles), false);
+  // Prologue: the group indices of the first `stages` tiles staged, the
+  // first stages - 1 tiles in flight.
+  for (int64_t st = 0; st < plan.stages; ++st)
+    storeGroup(m.index(st), fetchGroup(m.index(st)));
+  gpu::BarrierOp::create(b);
+  for (int64_t st = 0; st < plan.stages - 1; ++st) {
+    auto ifTile = scf::IfOp::create(b, m.ult(m.index(st), numTiles), false);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifTile.getThenRegion().front());
-      issueTile(m.index(s), m.index(s));
+      issueTile(m.index(st), m.index(st));
     }
     NVVM::CpAsyncCommitGroupOp::create(b);
   }
@@ -525,22 +590,26 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value t = loop.getInductionVar();
+    // The indices of tile t + stages, in flight during this tile's math.
+    Value later = m.add(t, m.index(plan.stages));
+    Value laterGroup = fetchGroup(later);
     Value ahead = m.add(t, m.index(plan.stages - 1));
     auto ifAhead = scf::IfOp::create(b, m.ult(ahead, numTiles), false);
     {
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(&ifAhead.getThenRegion().front());
-      issueTile(ahead, m.rem(ahead, m.index(plan.stages)));
+      issueTile(ahead, stageIndex(ahead));
     }
     NVVM::CpAsyncCommitGroupOp::create(b);
     NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
     gpu::BarrierOp::create(b);
-    State s = State::unflatten(loop.getRegionIterArgs(), p.headDim / 8);
-    State next = computeTile(m.rem(t, m.index(plan.stages)), plan.bc, s);
+    State s = State::unflatten(loop.getRegionIterArgs(), mTiles, dTiles);
+    State next = computeTile(stageIndex(t), plan.bc, s);
+    storeGroup(stageIndex(later), laterGroup);
     gpu::BarrierOp::create(b);
     scf::YieldOp::create(b, next.flatten());
   }
-  State state = State::unflatten(loop.getResults(), p.headDim / 8);
+  State state = State::unflatten(loop.getResults(), mTiles, dTiles);
 
   // --- Tail bins: one more tile, from buffer 0. ----------------------------
   if (p.bins > 0) {
@@ -594,44 +663,46 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   }
 
   // --- Epilogue: O / sum, rows past the sequence end skipped. ---------------
-  for (int64_t half = 0; half < 2; ++half) {
-    Value sum = state.sum[half];
-    sum = m.addf(sum, m.shuffleXor(sum, 1));
-    sum = m.addf(sum, m.shuffleXor(sum, 2));
-    Value hasKeys =
-        arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, zeroF);
-    Value inverse =
-        m.select(hasKeys, arith::DivFOp::create(b, m.f32(1), sum), zeroF);
-    Value r = m.add(m.add(warpRow, quadRow), m.index(8 * half));
-    Value token = m.add(blockStart, r);
-    auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifRow.getThenRegion().front());
-    Value rowBase = m.add(o.base, m.mul(token, o.tokenStride));
-    for (int64_t nt = 0; nt < p.headDim / 8; ++nt) {
-      Value packed = m.pack(m.mulf(state.out[nt][2 * half], inverse),
-                            m.mulf(state.out[nt][2 * half + 1], inverse));
-      Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
-      vector::StoreOp::create(b, packed, o.view,
-                              ValueRange{m.add(rowBase, col)},
-                              /*nontemporal=*/false, llvm::MaybeAlign(4));
+  for (int64_t mt = 0; mt < mTiles; ++mt)
+    for (int64_t half = 0; half < 2; ++half) {
+      int64_t ri = 2 * mt + half;
+      Value sum = state.sum[ri];
+      sum = m.addf(sum, m.shuffleXor(sum, 1));
+      sum = m.addf(sum, m.shuffleXor(sum, 2));
+      Value hasKeys =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, zeroF);
+      Value inverse =
+          m.select(hasKeys, arith::DivFOp::create(b, m.f32(1), sum), zeroF);
+      Value r = m.add(m.add(warpRow, quadRow), m.index(16 * mt + 8 * half));
+      Value token = m.add(blockStart, r);
+      auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+      Value rowBase = m.add(o.base, m.mul(token, o.tokenStride));
+      for (int64_t nt = 0; nt < dTiles; ++nt) {
+        Value packed =
+            m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
+                   m.mulf(state.out[mt][nt][2 * half + 1], inverse));
+        Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
+        vector::StoreOp::create(b, packed, o.view,
+                                ValueRange{m.add(rowBase, col)},
+                                /*nontemporal=*/false, llvm::MaybeAlign(4));
+      }
+      if (p.writeLse) {
+        Value lse = m.select(
+            hasKeys,
+            m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)), negInf);
+        auto ifQuadLead = scf::IfOp::create(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, quadCol,
+                                  m.index(0)),
+            false);
+        b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
+        memref::StoreOp::create(
+            b, lse, globalView(b, arg("lse"), f32),
+            ValueRange{m.add(m.mul(batchHead, seqLen), token)});
+      }
     }
-    if (p.writeLse) {
-      Value lse = m.select(
-          hasKeys,
-          m.mulf(m.addf(state.max[half], m.log2(sum)), m.f32(kLn2)),
-          negInf);
-      auto ifQuadLead = scf::IfOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, quadCol,
-                                m.index(0)),
-          false);
-      b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
-      memref::StoreOp::create(
-          b, lse, globalView(b, arg("lse"), f32),
-          ValueRange{m.add(m.mul(batchHead, seqLen), token)});
-    }
-  }
 
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b);
