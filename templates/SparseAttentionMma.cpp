@@ -22,7 +22,8 @@
 // the 8 row addresses of an ldmatrix hit distinct banks.
 //
 // Per tile: S = Q K^T (ldmatrix.x4 of Q and K), online softmax in fp32 on
-// the accumulator fragments (row max and sum over the 4 threads of a quad,
+// the accumulator fragments (tiles whose keys are all valid skip the column
+// biases and fold scale and max into one FMA per logit) (row max and sum over the 4 threads of a quad,
 // base-2 exponentials), P converted in registers to the A operand of P V
 // (the C fragment of two n8 tiles is the A fragment of one k16 step),
 // O += P V (ldmatrix.x4.trans of V). Tail bins come last as one extra tile:
@@ -41,6 +42,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -88,7 +90,12 @@ struct MmaPlan {
   int64_t idsOffset(int64_t stage) const {
     return halfBytes() / 4 + stages * rows + stage * bc;
   }
-  int64_t bytes() const { return halfBytes() + stages * (rows + bc) * 4; }
+  /// Per stage, the number of the last tile that had a masked row (i32):
+  /// tiles without one take the unmasked fast path.
+  int64_t maskedTileOffset(int64_t stage) const {
+    return halfBytes() / 4 + stages * (rows + bc) + stage;
+  }
+  int64_t bytes() const { return halfBytes() + stages * (rows + bc + 1) * 4; }
   /// 16-byte chunks per row, and chunk copies per thread for a key tile.
   int64_t chunksPerRow() const { return d / 8; }
   int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
@@ -107,6 +114,8 @@ void checkSupported(const AttentionKernelParams &p, const MmaPlan &plan) {
           "key group");
   require(plan.bc % 16 == 0 && (plan.bc % plan.n == 0 || plan.n % plan.bc == 0),
           "key tile");
+  require(plan.threads % plan.chunksPerRow() == 0,
+          "thread count for this head_dim");
   require(plan.bc * plan.chunksPerRow() % plan.threads == 0,
           "key tile for this thread count");
   require(plan.br * plan.chunksPerRow() % plan.threads == 0,
@@ -352,16 +361,20 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   Value ids = m.sharedView(i32);
 
   // --- Q: once into shared memory. ----------------------------------------
+  // A thread copies the same 16-byte column chunk of rows r0, r0 + T/chunks,
+  // ...: one division for the whole kernel, constant offsets after that.
   int64_t chunks = plan.chunksPerRow();
+  int64_t rowStep = plan.threads / chunks;
+  Value firstRow = m.div(thread, m.index(chunks));
+  Value chunk = m.rem(thread, m.index(chunks));
+  Value chunkCol = m.mul(chunk, m.index(8));
   for (int64_t it = 0; it < plan.br * chunks / plan.threads; ++it) {
-    Value c = m.add(thread, m.index(it * plan.threads));
-    Value r = m.div(c, m.index(chunks)), chunk = m.rem(c, m.index(chunks));
+    Value r = m.add(firstRow, m.index(it * rowStep));
     Value token = m.add(blockStart, r);
     Value valid = m.ult(token, seqLen);
     Value tokenC = m.select(valid, token, m.index(0));
-    Value src = m.add(m.add(q.base, m.mul(tokenC, q.tokenStride)),
-                      m.mul(chunk, m.index(8)));
-    Value dst = m.add(m.mul(r, m.index(plan.pitch)), m.mul(chunk, m.index(8)));
+    Value src = m.add(m.add(q.base, m.mul(tokenC, q.tokenStride)), chunkCol);
+    Value dst = m.add(m.mul(r, m.index(plan.pitch)), chunkCol);
     m.copy16(halves, dst, q.view, src, valid);
   }
   NVVM::CpAsyncCommitGroupOp::create(b);
@@ -435,8 +448,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     Value within = gather ? Value() : m.mul(m.rem(tile, m.index(tilesPerGroup)),
                                             m.index(plan.bc));
     for (int64_t it = 0; it < plan.copiesPerThread(); ++it) {
-      Value c = m.add(thread, m.index(it * plan.threads));
-      Value r = m.div(c, m.index(chunks)), chunk = m.rem(c, m.index(chunks));
+      Value r = m.add(firstRow, m.index(it * rowStep));
       Value group = memref::LoadOp::create(b, ids, ValueRange{m.add(idsBase, r)});
       Value hasGroup = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
                                              group, m.i32(0));
@@ -444,13 +456,15 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value key = m.add(m.mul(m.toIndex(group), m.index(plan.n)), inGroup);
       Value valid = arith::AndIOp::create(b, hasGroup, m.ult(key, seqLen));
       Value keyC = m.select(valid, key, m.index(0));
-      Value dst = m.add(m.mul(r, m.index(plan.pitch)), m.mul(chunk, m.index(8)));
-      Value col = m.mul(chunk, m.index(8));
+      Value dst = m.add(m.mul(r, m.index(plan.pitch)), chunkCol);
       m.copy16(halves, m.add(kBase, dst), k.view,
-               m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), col), valid);
+               m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), chunkCol),
+               valid);
       m.copy16(halves, m.add(vBase, dst), v.view,
-               m.add(m.add(v.base, m.mul(keyC, v.tokenStride)), col), valid);
-      // One thread per row writes the row's column bias.
+               m.add(m.add(v.base, m.mul(keyC, v.tokenStride)), chunkCol),
+               valid);
+      // One thread per row writes the row's column bias and, for a masked
+      // row, marks the tile as needing the masked path.
       Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk,
                                           m.index(0));
       auto ifFirst = scf::IfOp::create(b, first, false);
@@ -458,11 +472,20 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
       memref::StoreOp::create(b, m.select(valid, zeroF, negInf), biases,
                               ValueRange{m.add(biasBase, r)});
+      Value invalid = arith::XOrIOp::create(
+          b, valid, arith::ConstantIntOp::create(b, 1, 1));
+      auto ifInvalid = scf::IfOp::create(b, invalid, false);
+      b.setInsertionPointToStart(&ifInvalid.getThenRegion().front());
+      memref::StoreOp::create(
+          b, arith::IndexCastOp::create(b, i32, tile), ids,
+          ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
     }
   };
 
   // One tile of `columns` keys from buffer `stage` folded into the state.
-  auto computeTile = [&](Value stage, int64_t columns, State s) {
+  // `masked`: add the column biases (some keys invalid, or tail bins);
+  // without, the scale and the running max fold into one FMA per logit.
+  auto computeTile = [&](Value stage, int64_t columns, State s, bool masked) {
     Value kBase = m.add(m.index(plan.kOffset(0)),
                         m.mul(stage, m.index(plan.rows * plan.pitch)));
     Value vBase = m.add(m.index(plan.vOffset(0)),
@@ -494,14 +517,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     }
     // Online softmax in base 2 on the fragments: thread element (j, e) of m
     // tile mt is row 16 mt + quadRow + 8 (e / 2), column 8j + 2 quadCol + e % 2.
-    SmallVector<Value> bias;
-    for (int64_t j = 0; j < nTiles; ++j)
-      for (int64_t e = 0; e < 2; ++e)
-        bias.push_back(memref::LoadOp::create(
-            b, biases,
-            ValueRange{m.add(biasBase,
-                             m.add(m.mul(quadCol, m.index(2)),
-                                   m.index(8 * j + e)))}));
+    // Biases are re-read from shared memory at each use rather than held:
+    // the masked path must not need more registers than the fast one.
+    Value biasLane = m.add(biasBase, m.mul(quadCol, m.index(2)));
+    auto bias = [&](int64_t j, int64_t e) -> Value {
+      return memref::LoadOp::create(
+          b, biases, ValueRange{m.add(biasLane, m.index(8 * j + e))});
+    };
     State next = s;
     for (int64_t mt = 0; mt < mTiles; ++mt)
       for (int64_t half = 0; half < 2; ++half) {
@@ -510,11 +532,16 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         for (int64_t j = 0; j < nTiles; ++j)
           for (int64_t e = 0; e < 2; ++e) {
             Value &x = scores[mt][j][2 * half + e];
-            x = m.addf(m.mulf(x, scaleLog2), bias[2 * j + e]);
+            if (masked)
+              x = m.addf(m.mulf(x, scaleLog2), bias(j, e));
             rowMax = m.maxf(rowMax, x);
           }
         rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 1));
         rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 2));
+        // Unmasked logits are scaled inside the exponent below; the scale
+        // is positive, so the max of the scaled row is the scaled max.
+        if (!masked)
+          rowMax = m.mulf(rowMax, scaleLog2);
         Value newMax = m.maxf(s.max[r], rowMax);
         // A row with every key masked so far keeps max -inf; exponentiate
         // against 0 then, so that no -inf - -inf NaN appears.
@@ -522,11 +549,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                                             newMax, negInf);
         Value safeMax = m.select(isInf, zeroF, newMax);
         Value correction = m.exp2(m.subf(s.max[r], safeMax));
+        Value negMax = arith::NegFOp::create(b, safeMax);
         Value rowSum = zeroF;
         for (int64_t j = 0; j < nTiles; ++j)
           for (int64_t e = 0; e < 2; ++e) {
             Value &x = scores[mt][j][2 * half + e];
-            x = m.exp2(m.subf(x, safeMax));
+            x = masked ? m.exp2(m.subf(x, safeMax))
+                       : m.exp2(math::FmaOp::create(b, x, scaleLog2, negMax));
             rowSum = m.addf(rowSum, x);
           }
         next.max[r] = newMax;
@@ -574,6 +603,17 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // first stages - 1 tiles in flight.
   for (int64_t st = 0; st < plan.stages; ++st)
     storeGroup(m.index(st), fetchGroup(m.index(st)));
+  {
+    auto ifFirstThread = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread,
+                                 m.index(0)),
+        false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
+    for (int64_t st = 0; st < plan.stages; ++st)
+      memref::StoreOp::create(b, minusOne, ids,
+                              ValueRange{m.index(plan.maskedTileOffset(st))});
+  }
   gpu::BarrierOp::create(b);
   for (int64_t st = 0; st < plan.stages - 1; ++st) {
     auto ifTile = scf::IfOp::create(b, m.ult(m.index(st), numTiles), false);
@@ -604,7 +644,22 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
     gpu::BarrierOp::create(b);
     State s = State::unflatten(loop.getRegionIterArgs(), mTiles, dTiles);
-    State next = computeTile(stageIndex(t), plan.bc, s);
+    Value stage = stageIndex(t);
+    Value lastMasked = memref::LoadOp::create(
+        b, ids, ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
+    Value isMasked = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq, lastMasked,
+        arith::IndexCastOp::create(b, i32, t));
+    SmallVector<Type> stateTypes(s.flatten().size(), f32);
+    auto ifMasked = scf::IfOp::create(b, stateTypes, isMasked, true);
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(&ifMasked.getThenRegion().front());
+      scf::YieldOp::create(b, computeTile(stage, plan.bc, s, true).flatten());
+      b.setInsertionPointToStart(&ifMasked.getElseRegion().front());
+      scf::YieldOp::create(b, computeTile(stage, plan.bc, s, false).flatten());
+    }
+    State next = State::unflatten(ifMasked.getResults(), mTiles, dTiles);
     storeGroup(stageIndex(later), laterGroup);
     gpu::BarrierOp::create(b);
     scf::YieldOp::create(b, next.flatten());
@@ -659,7 +714,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           ValueRange{m.add(m.index(plan.biasOffset(0)), r)});
     }
     gpu::BarrierOp::create(b);
-    state = computeTile(m.index(0), plan.binsPad, state);
+    state = computeTile(m.index(0), plan.binsPad, state, /*masked=*/true);
   }
 
   // --- Epilogue: O / sum, rows past the sequence end skipped. ---------------

@@ -26,10 +26,10 @@
 // MMA: llvm.mlir.global external @sattn_dynamic_shared() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // MMA: llvm.func @sattn_sparse_attention(
 // MMA-SAME: nvvm.maxntid = array<i32: 128, 1, 1>
-// MMA-SAME: sattn.dynamic_smem = 46592 : i64
+// MMA-SAME: sattn.dynamic_smem = 47112 : i64
 // MMA: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // MMA: nvvm.cp.async.commit.group
-// MMA: nvvm.cp.async.wait.group 0
+// MMA: nvvm.cp.async.wait.group 1
 // MMA: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
 // MMA-COUNT-32: nvvm.mma.sync {{.*}} {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32)
 // MMA: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>, num = 4

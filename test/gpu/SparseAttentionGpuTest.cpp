@@ -74,6 +74,9 @@ struct Case {
   }
 };
 
+// gtest prints parameters in test listings: the case's name, not its bytes.
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name(); }
+
 std::vector<Case> allCases() {
   std::vector<Case> cases;
   const int64_t seqs[] = {128, 1000, 4097};
