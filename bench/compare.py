@@ -117,7 +117,8 @@ def flex_coarse_mask(kept, counts, seq, key_group):
 
     def to_lists(flags):
         counts = flags.sum(-1, dtype=torch.int32)
-        order = flags.to(torch.int8).argsort(-1, descending=True, stable=True)
+        order = torch.sort(flags.to(torch.int8), dim=-1, descending=True,
+                           stable=True).indices
         return counts, order.to(torch.int32).contiguous()
 
     partial_counts, partial_indices = to_lists(partial)
