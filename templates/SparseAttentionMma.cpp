@@ -315,46 +315,18 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   Value negInf = m.f32(-INFINITY), zeroF = m.f32(0);
   int64_t dTiles = p.headDim / 8, mTiles = plan.mTiles;
 
-  Value seqLen = m.toIndex(arg("seq_len"));
-  Value capacity = m.toIndex(arg("capacity"));
-  Value scaleLog2 = m.mulf(arg("scale"), m.f32(kLog2e));
-  Value queryBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  Value numQueryBlocks = gpu::GridDimOp::create(b, gpu::Dimension::x);
-  Value heads = gpu::GridDimOp::create(b, gpu::Dimension::y);
-  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value warp = m.div(thread, m.index(32));
-  Value lane = m.rem(thread, m.index(32));
+  AttentionEntry e = readAttentionEntry(m, p, arg);
+  Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, thread = e.thread;
+  Value count = e.count, listBase = e.listBase, groups = e.groups;
+  Value blockStart = e.blockStart, row = e.row, batchHead = e.batchHead;
+  AttentionEntry::Tensor q = e.q, k = e.k, v = e.v, o = e.out;
   // Fragment coordinates: a quad of 4 threads shares a row.
-  Value quadRow = m.div(lane, m.index(4));  // 0..7
-  Value quadCol = m.rem(lane, m.index(4));  // 0..3
-  Value ldRow = m.rem(lane, m.index(8));    // ldmatrix: row within a matrix
-  Value ldMatrix = m.div(lane, m.index(8)); // ldmatrix: which of the four
+  Value quadRow = m.div(e.lane, m.index(4));  // 0..7
+  Value quadCol = m.rem(e.lane, m.index(4));  // 0..3
+  Value ldRow = m.rem(e.lane, m.index(8));    // ldmatrix: row within a matrix
+  Value ldMatrix = m.div(e.lane, m.index(8)); // ldmatrix: which of the four
   Value ldMatrixLow = m.rem(ldMatrix, m.index(2));
   Value ldMatrixHigh = m.div(ldMatrix, m.index(2));
-
-  Value batchHead = m.add(m.mul(batch, heads), head);
-  Value row = m.add(m.mul(batchHead, numQueryBlocks), queryBlock);
-  Value blockStart = m.mul(queryBlock, m.index(p.blockQ));
-
-  struct Tensor {
-    Value view, base, tokenStride;
-  };
-  auto tensor = [&](StringRef name) {
-    Value base = m.add(m.mul(batch, m.toIndex(arg(name, 0))),
-                       m.mul(head, m.toIndex(arg(name, 1))));
-    return Tensor{globalView(b, arg(name), m.half), base,
-                  m.toIndex(arg(name, 2))};
-  };
-  Tensor q = tensor("q"), k = tensor("k"), v = tensor("v"), o = tensor("out");
-  Value groups = globalView(b, arg("groups"), i32);
-  Value counts = globalView(b, arg("counts"), i32);
-  // Counts come from the caller: clamp them into [0, capacity] so that a
-  // bad count can never read past the row's list.
-  Value count = m.clampCount(
-      memref::LoadOp::create(b, counts, ValueRange{row}), capacity);
-  Value listBase = m.mul(row, capacity);
 
   Value halves = m.sharedView(m.half);
   Value biases = m.sharedView(f32);
@@ -378,7 +350,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     m.copy16(halves, dst, q.view, src, valid);
   }
   NVVM::CpAsyncCommitGroupOp::create(b);
-  Value warpRow = m.mul(warp, m.index(plan.warpRows));
+  Value warpRow = m.mul(e.warp, m.index(plan.warpRows));
   // The A fragment of m tile `mt`, k16 step `kk`, from Q in shared memory.
   // Matrices: rows 0-7 / 8-15 (bit 0) x columns 0-7 / 8-15 (bit 1).
   Value qLane = m.add(
@@ -435,14 +407,21 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                          thread)});
   };
 
+  // Where buffer `stage` keeps its K rows, V rows and column biases.
+  struct StageBases {
+    Value k, v, bias;
+  };
+  auto stageBases = [&](Value stage) {
+    Value halvesStride = m.index(plan.rows * plan.pitch);
+    return StageBases{
+        m.add(m.index(plan.kOffset(0)), m.mul(stage, halvesStride)),
+        m.add(m.index(plan.vOffset(0)), m.mul(stage, halvesStride)),
+        m.add(m.index(plan.biasOffset(0)), m.mul(stage, m.index(plan.rows)))};
+  };
+
   // cp.async of tile `tile` into buffer `stage`, from its staged groups.
   auto issueTile = [&](Value tile, Value stage) {
-    Value kBase = m.add(m.index(plan.kOffset(0)),
-                        m.mul(stage, m.index(plan.rows * plan.pitch)));
-    Value vBase = m.add(m.index(plan.vOffset(0)),
-                        m.mul(stage, m.index(plan.rows * plan.pitch)));
-    Value biasBase = m.add(m.index(plan.biasOffset(0)),
-                           m.mul(stage, m.index(plan.rows)));
+    auto [kBase, vBase, biasBase] = stageBases(stage);
     Value idsBase = m.add(m.index(plan.idsOffset(0)),
                           m.mul(stage, m.index(plan.bc)));
     Value within = gather ? Value() : m.mul(m.rem(tile, m.index(tilesPerGroup)),
@@ -486,12 +465,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // `masked`: add the column biases (some keys invalid, or tail bins);
   // without, the scale and the running max fold into one FMA per logit.
   auto computeTile = [&](Value stage, int64_t columns, State s, bool masked) {
-    Value kBase = m.add(m.index(plan.kOffset(0)),
-                        m.mul(stage, m.index(plan.rows * plan.pitch)));
-    Value vBase = m.add(m.index(plan.vOffset(0)),
-                        m.mul(stage, m.index(plan.rows * plan.pitch)));
-    Value biasBase = m.add(m.index(plan.biasOffset(0)),
-                           m.mul(stage, m.index(plan.rows)));
+    auto [kBase, vBase, biasBase] = stageBases(stage);
     // S = Q K^T: n8 tile j covers keys [8j, 8j + 8); one ldmatrix.x4 of K
     // rows gives the B fragments of two k16 steps, used by every m tile.
     int64_t nTiles = columns / 8;

@@ -24,6 +24,33 @@ namespace sattn {
 std::vector<KernelParam> sparseAttentionParams(mlir::MLIRContext *ctx,
                                                const AttentionKernelParams &p);
 
+/// What every sparse-attention kernel reads first, as values at its entry:
+/// the CTA's coordinates (grid x = query block, y = head, z = batch), the
+/// views of q, k, v and out at its (batch, head), and its index list with
+/// the count clamped into [0, capacity]. The templates differ in how they
+/// walk the list, not in these.
+struct AttentionEntry {
+  struct Tensor {
+    mlir::Value view, base, tokenStride; // elements; head_dim contiguous
+  };
+  Tensor q, k, v, out;
+  mlir::Value seqLen, capacity, scaleLog2;
+  mlir::Value queryBlock, head, batch, numQueryBlocks, heads;
+  /// batch * heads + head, and the (batch, head, query block) row of the
+  /// index lists.
+  mlir::Value batchHead, row;
+  /// First token of the query block.
+  mlir::Value blockStart;
+  mlir::Value thread, warp, lane;
+  mlir::Value groups, counts, count, listBase;
+};
+
+/// Emits the entry reads at the builder's insertion point. `arg` gives the
+/// kernel argument of a parameter (name, stride dim).
+AttentionEntry
+readAttentionEntry(KernelOps &ops, const AttentionKernelParams &p,
+                   llvm::function_ref<mlir::Value(llvm::StringRef, int64_t)> arg);
+
 } // namespace sattn
 
 #endif // SATTN_TEMPLATES_SPARSEATTENTIONSIGNATURE_H

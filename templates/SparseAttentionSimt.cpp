@@ -124,49 +124,19 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
                                         : Type(b.getF16Type());
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
 
-  Value seqLen = s.toIndex(arg("seq_len"));
-  Value capacity = s.toIndex(arg("capacity"));
-  Value scaleLog2 = arith::MulFOp::create(b, arg("scale"), s.f32(kLog2e));
-  Value queryBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  Value numQueryBlocks = gpu::GridDimOp::create(b, gpu::Dimension::x);
-  Value heads = gpu::GridDimOp::create(b, gpu::Dimension::y);
-  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value warp = s.div(thread, s.index(32));
-  Value lane = s.rem(thread, s.index(32));
-  Value laneOffset = s.mul(lane, s.index(s.lanes));
-
-  // Linear index of this (batch, head, query block) in the index lists.
-  Value batchHead = s.add(s.mul(batch, heads), head);
-  Value row = s.add(s.mul(batchHead, numQueryBlocks), queryBlock);
-
-  struct Tensor {
-    Value view, base, tokenStride;
-  };
-  auto tensor = [&](StringRef name) {
-    Value base = s.add(s.mul(batch, s.toIndex(arg(name, 0))),
-                       s.mul(head, s.toIndex(arg(name, 1))));
-    return Tensor{globalView(b, arg(name), element), base,
-                  s.toIndex(arg(name, 2))};
-  };
-  Tensor q = tensor("q"), k = tensor("k"), v = tensor("v"), o = tensor("out");
-  auto tokenOffset = [&](const Tensor &t, Value token) {
+  AttentionEntry e = readAttentionEntry(s, p, arg);
+  Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, count = e.count;
+  Value listBase = e.listBase, groups = e.groups, row = e.row;
+  Value laneOffset = s.mul(e.lane, s.index(s.lanes));
+  AttentionEntry::Tensor q = e.q, k = e.k, v = e.v, o = e.out;
+  auto tokenOffset = [&](const AttentionEntry::Tensor &t, Value token) {
     return s.add(s.add(t.base, s.mul(token, t.tokenStride)), laneOffset);
   };
 
-  Value groups = globalView(b, arg("groups"), i32);
-  Value counts = globalView(b, arg("counts"), i32);
-  // Counts come from the caller: clamp them into [0, capacity] so that a
-  // bad count can never read past the row's list.
-  Value count = s.clampCount(
-      memref::LoadOp::create(b, counts, ValueRange{row}), capacity);
-  Value listBase = s.mul(row, capacity);
-
-  Value blockStart = s.mul(queryBlock, s.index(p.blockQ));
-  auto rows = scf::ForOp::create(b, warp, s.index(p.blockQ), s.index(p.warps));
+  auto rows =
+      scf::ForOp::create(b, e.warp, s.index(p.blockQ), s.index(p.warps));
   b.setInsertionPointToStart(rows.getBody());
-  Value token = s.add(blockStart, rows.getInductionVar());
+  Value token = s.add(e.blockStart, rows.getInductionVar());
   Value inRange = s.ult(token, seqLen);
   auto ifInRange = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
   b.setInsertionPointToStart(&ifInRange.getThenRegion().front());
@@ -232,12 +202,12 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
             b, arith::AddFOp::create(b, state.max, s.log2(state.sum)),
             s.f32(kLn2)),
         s.f32(-INFINITY));
-    Value isLaneZero = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane,
-                                             s.index(0));
+    Value isLaneZero = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                             e.lane, s.index(0));
     auto ifLaneZero = scf::IfOp::create(b, isLaneZero, false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifLaneZero.getThenRegion().front());
-    Value lseIndex = s.add(s.mul(batchHead, seqLen), token);
+    Value lseIndex = s.add(s.mul(e.batchHead, seqLen), token);
     memref::StoreOp::create(b, lse, globalView(b, arg("lse"), f32),
                             ValueRange{lseIndex});
   }
