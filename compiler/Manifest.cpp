@@ -101,4 +101,77 @@ std::string writeManifestJson(const Manifest &m) {
   return doc.dump(2) + "\n";
 }
 
+bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
+  using json = nlohmann::json;
+  try {
+    json doc = json::parse(text.begin(), text.end());
+    m = Manifest();
+    m.name = doc.at("name").get<std::string>();
+    m.arch = doc.at("arch").get<std::string>();
+    m.compiler = doc.at("compiler").get<std::string>();
+    m.ptxFile = doc.at("ptx").get<std::string>();
+    VariantResult variant = parseVariantJson(doc.at("variant").dump());
+    if (!variant) {
+      error = "variant: " + variant.issue.str();
+      return false;
+    }
+    m.variant = *variant.variant;
+    for (const json &b : doc.at("buffers")) {
+      ManifestBuffer buffer;
+      buffer.name = b.at("name").get<std::string>();
+      std::string kind = b.at("kind").get<std::string>();
+      buffer.kind = kind == "input"    ? ManifestBuffer::Kind::Input
+                    : kind == "output" ? ManifestBuffer::Kind::Output
+                                       : ManifestBuffer::Kind::Workspace;
+      buffer.dtype = b.at("dtype").get<std::string>();
+      buffer.shape = b.at("shape").get<std::vector<int64_t>>();
+      m.buffers.push_back(std::move(buffer));
+    }
+    for (const json &s : doc.at("stages")) {
+      ManifestStage stage;
+      stage.op = s.at("op").get<std::string>();
+      if (!s.at("kernel").is_null())
+        stage.kernel = s.at("kernel").get<std::string>();
+      stage.inputs = s.at("inputs").get<std::vector<std::string>>();
+      stage.outputs = s.at("outputs").get<std::vector<std::string>>();
+      m.stages.push_back(std::move(stage));
+    }
+    for (const json &k : doc.at("kernels")) {
+      ManifestKernel kernel;
+      kernel.name = k.at("name").get<std::string>();
+      kernel.stage = k.at("stage").get<std::string>();
+      kernel.grid = k.at("grid").get<std::array<int64_t, 3>>();
+      kernel.gridFormula = k.at("grid_formula").get<std::array<std::string, 3>>();
+      kernel.block = k.at("block").get<std::array<int64_t, 3>>();
+      kernel.dynamicSharedMemory = k.at("dynamic_shared_memory").get<int64_t>();
+      for (const json &p : k.at("params")) {
+        ManifestParam param;
+        std::string role = p.at("role").get<std::string>();
+        if (role != "buffer" && role != "stride" && role != "scalar") {
+          error = "kernels: parameter role \"" + role + "\" is unknown";
+          return false;
+        }
+        param.role = role == "buffer"   ? ManifestParam::Role::Buffer
+                     : role == "stride" ? ManifestParam::Role::Stride
+                                        : ManifestParam::Role::Scalar;
+        param.name = p.at("name").get<std::string>();
+        param.type = p.at("type").get<std::string>();
+        param.dim = p.value("dim", int64_t(-1));
+        param.buffer = p.value("buffer", std::string());
+        if (p.contains("value"))
+          param.value = p.at("value").get<double>();
+        kernel.params.push_back(std::move(param));
+      }
+      m.kernels.push_back(std::move(kernel));
+    }
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    size_t start = what.find("] ");
+    error = "not a sattn manifest: " +
+            (start == std::string::npos ? what : what.substr(start + 2));
+    return false;
+  }
+  return true;
+}
+
 } // namespace sattn

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sattn {
@@ -75,6 +76,10 @@ struct Manifest {
 };
 
 std::string writeManifestJson(const Manifest &manifest);
+/// Reads a manifest written by writeManifestJson; on failure returns false
+/// with `error` saying which field is wrong.
+bool parseManifestJson(std::string_view text, Manifest &manifest,
+                       std::string &error);
 
 const char *toString(ManifestBuffer::Kind kind);
 const char *toString(ManifestParam::Role role);

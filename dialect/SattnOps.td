@@ -4,7 +4,8 @@
 // ops below, one per stage of SPEC §4, on tensors. Shapes use B = batch,
 // H = heads, S = tokens, D = head dim, NQ = ceil(S / block_q) query blocks and
 // G = ceil(S / group) key groups of a scoring level. Index lists hold, per
-// (batch, head, query block), the kept key groups in order, with a count.
+// (batch, head, query block), the kept key groups in ascending order, with a
+// count.
 //
 //===----------------------------------------------------------------------===//
 
@@ -157,10 +158,10 @@ def Sattn_ScoreOp : Sattn_Op<"score",
 def Sattn_SelectOp : Sattn_Op<"select", [Pure, AttrSizedOperandSegments]> {
   let summary = "index lists of the kept key groups (SPEC §4.4)";
   let description = [{
-    Per (batch, head, query block): the kept key groups in score order, ties
-    to the lower index, with the forced groups of `selection.keep` first, and
-    their count; `recall` is the kept share of the row's score (the estimated
-    recall). With `parents`, only children of kept parent groups can be kept.
+    Per (batch, head, query block): the kept key groups, ascending, and their
+    count. The forced groups of `selection.keep` are kept first and count in
+    the budget; the rest are the best-scored groups, ties to the lower index.
+    `recall` is the kept share of the row's score (the estimated recall). With `parents`, only children of kept parent groups can be kept.
     With `adaptive`, each head picks the smallest density that reaches the
     target recall. The density is the variant's; the runtime passes the
     step's density from the schedule.

@@ -165,7 +165,8 @@ std::string printable(std::string text) {
 }
 
 const char *kDocumentAllowed =
-    " (allowed: a JSON object with the sections of a variant, SPEC §3)";
+    " (allowed: a JSON object with the sections name, problem, reorder, "
+    "block, scoring, selection, schedule, adaptive, tail, linear, target)";
 
 } // namespace
 

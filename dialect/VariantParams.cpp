@@ -116,7 +116,7 @@ std::string allowedFor(std::string_view field) {
   for (const auto &[path, allowed] : table)
     if (base == path)
       return allowed;
-  return "see SPEC §3";
+  return "see the variant format in README.md";
 }
 
 VariantIssue fieldIssue(std::string_view field, std::string message) {

@@ -2,6 +2,7 @@
 
 #include "dialect/SattnOps.h"
 #include "passes/Passes.h"
+#include "templates/SparseAttentionMma.h"
 #include "templates/SparseAttentionSimt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -40,23 +41,27 @@ void recordLaunch(gpu::GPUFuncOp func, StringRef stage,
                 b.getI64IntegerAttr(dynamicSharedMemory));
 }
 
-/// Ties each buffer parameter of `func` to the stage op's operand or result
-/// of the same name, for the manifest's buffer bindings.
-void bindBuffers(gpu::GPUFuncOp func, Operation *op,
-                 const llvm::StringMap<Value> &values) {
+/// Where a buffer parameter's pointer comes from: an operand or a result of
+/// the stage op, by position (the same value may be passed twice).
+struct BufferSource {
+  bool isResult;
+  unsigned index;
+};
+
+/// Records on each buffer parameter of `func` the stage op's operand or
+/// result it is bound to, for the manifest's buffer bindings.
+void bindBuffers(gpu::GPUFuncOp func,
+                 const llvm::StringMap<BufferSource> &sources) {
+  Builder b(func.getContext());
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
     auto param = func.getArgAttrOfType<DictionaryAttr>(i, "sattn.param");
     if (param.getAs<StringAttr>("role").getValue() != "buffer")
       continue;
-    Value value = values.lookup(param.getAs<StringAttr>("name").getValue());
+    BufferSource source =
+        sources.lookup(param.getAs<StringAttr>("name").getValue());
     NamedAttrList fields(param);
-    Builder b(func.getContext());
-    if (auto result = dyn_cast<OpResult>(value); result && result.getOwner() == op)
-      fields.set("result", b.getI64IntegerAttr(result.getResultNumber()));
-    else
-      for (OpOperand &operand : op->getOpOperands())
-        if (operand.get() == value)
-          fields.set("operand", b.getI64IntegerAttr(operand.getOperandNumber()));
+    fields.set(source.isResult ? "result" : "operand",
+               b.getI64IntegerAttr(source.index));
     func.setArgAttr(i, "sattn.param", fields.getDictionary(func.getContext()));
   }
 }
@@ -70,6 +75,26 @@ struct SattnInstantiateKernelsPass
     if (!isSupportedArch(arch)) {
       module.emitError() << "target.arch: unknown value \"" << arch
                          << "\" (allowed: sm_80, sm_90a)";
+      return signalPassFailure();
+    }
+    if (attentionTemplate != "mma" && attentionTemplate != "simt") {
+      module.emitError() << "attention-template: unknown value \""
+                         << attentionTemplate << "\" (allowed: mma, simt)";
+      return signalPassFailure();
+    }
+    if (keyTile != 32 && keyTile != 64 && keyTile != 128) {
+      module.emitError() << "key-tile: unsupported value " << keyTile
+                         << " (allowed: 32, 64, 128)";
+      return signalPassFailure();
+    }
+    if (warpRows != 0 && warpRows != 16 && warpRows != 32) {
+      module.emitError() << "warp-rows: unsupported value " << warpRows
+                         << " (allowed: 0, 16, 32)";
+      return signalPassFailure();
+    }
+    if (stages < 2 || stages > 4) {
+      module.emitError() << "stages: unsupported value " << stages
+                         << " (allowed: 2, 3, 4)";
       return signalPassFailure();
     }
     SmallVector<SparseAttentionOp> attentions;
@@ -112,35 +137,41 @@ struct SattnInstantiateKernelsPass
     p.bins = op.getTailKeys() ? op.getTailKeys().getType().getDimSize(3) : 0;
     p.writeLse = bool(op.getLse());
     p.name = uniqueName(symbols, "sattn_sparse_attention");
-    // Both architectures use the portable template for now; the tensor-core
-    // templates (mma.sync for sm_80, wgmma for sm_90a) are chosen here by
-    // `arch` once they exist.
-    gpu::GPUFuncOp func = buildSparseAttentionSimt(builder, kernels, p);
+    p.keyTile = keyTile;
+    p.stages = stages;
+    p.warpRows = warpRows;
+    // mma.sync runs on sm_80 and later, sm_90a included, until the wgmma
+    // template exists; the SIMT one is the portable baseline.
+    bool mma = attentionTemplate == "mma";
+    gpu::GPUFuncOp func =
+        mma ? buildSparseAttentionMma(builder, kernels, p)
+            : buildSparseAttentionSimt(builder, kernels, p);
     symbols.insert(func);
+    int64_t sharedBytes = mma ? sparseAttentionMmaSharedBytes(p) : 0;
 
     int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
     int64_t seq = qType.getDimSize(2);
     int64_t queryBlocks = (seq + p.blockQ - 1) / p.blockQ;
     std::string blocks = "ceildiv(S, " + std::to_string(p.blockQ) + ")";
     recordLaunch(func, "sparse_attention", {queryBlocks, heads, batch},
-                 {blocks, "H", "B"}, /*dynamicSharedMemory=*/0);
+                 {blocks, "H", "B"}, sharedBytes);
     setParamValue(func, "seq_len", builder.getI32IntegerAttr(int32_t(seq)));
     setParamValue(func, "capacity",
                   builder.getI32IntegerAttr(int32_t(
                       op.getGroups().getType().getDimSize(3))));
     setParamValue(func, "scale",
                   builder.getF32FloatAttr(float(op.getScale().convertToDouble())));
-    llvm::StringMap<Value> buffers = {
-        {"q", op.getQ()},           {"k", op.getK()},
-        {"v", op.getV()},           {"out", op.getOut()},
-        {"groups", op.getGroups()}, {"counts", op.getCounts()},
-        {"lse", op.getLse()}};
-    if (p.bins > 0) {
-      buffers["tail_keys"] = op.getTailKeys();
-      buffers["tail_values"] = op.getTailValues();
-      buffers["tail_log_counts"] = op.getTailLogCounts();
-    }
-    bindBuffers(func, op, buffers);
+    // ODS operand order: q, k, v, groups, counts, tail keys, values, counts.
+    auto operand = [&](unsigned odsIndex) {
+      return BufferSource{false, op.getODSOperandIndexAndLength(odsIndex).first};
+    };
+    llvm::StringMap<BufferSource> sources = {
+        {"q", operand(0)},      {"k", operand(1)},
+        {"v", operand(2)},      {"groups", operand(3)},
+        {"counts", operand(4)}, {"tail_keys", operand(5)},
+        {"tail_values", operand(6)}, {"tail_log_counts", operand(7)},
+        {"out", {true, 0}},     {"lse", {true, 1}}};
+    bindBuffers(func, sources);
     op->setAttr("sattn.kernel",
                 SymbolRefAttr::get(kernels.getSymNameAttr(),
                                    {FlatSymbolRefAttr::get(func)}));

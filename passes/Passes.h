@@ -29,7 +29,11 @@ struct ToPTXOptions : public mlir::PassPipelineOptions<ToPTXOptions> {
 };
 
 /// Expand + instantiate: the stage ops with their kernels as gpu.funcs.
-void buildToKernelsPipeline(mlir::OpPassManager &pm, llvm::StringRef arch);
+/// The tile options are those of sattn-instantiate-kernels.
+void buildToKernelsPipeline(mlir::OpPassManager &pm, llvm::StringRef arch,
+                            llvm::StringRef attentionTemplate = "mma",
+                            int64_t keyTile = 64, int64_t stages = 2,
+                            int64_t warpRows = 0);
 /// Lowers every gpu.module to NVVM and then to a gpu.binary holding PTX text
 /// (the upstream GPU -> NVVM -> LLVM NVPTX passes, applied to the kernels
 /// only: the host side stays sattn ops on tensors).

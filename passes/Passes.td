@@ -31,6 +31,17 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
   let options = [
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
            "target architecture: sm_80 or sm_90a">,
+    Option<"attentionTemplate", "attention-template", "std::string",
+           /*default=*/"\"mma\"",
+           "sparse attention kernel: mma (tensor cores, mma.sync) or simt "
+           "(portable, no tensor cores)">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+           "keys per shared-memory tile of the mma template">,
+    Option<"stages", "stages", "int64_t", /*default=*/"2",
+           "cp.async pipeline depth of the mma template">,
+    Option<"warpRows", "warp-rows", "int64_t", /*default=*/"0",
+           "query rows per warp of the mma template: 16, 32, or 0 for the "
+           "default (32 with query blocks of 128, else 16)">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",

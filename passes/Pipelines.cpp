@@ -42,10 +42,16 @@ StringRef ptxFeaturesFor(StringRef arch) {
   return "+ptx80";
 }
 
-void buildToKernelsPipeline(OpPassManager &pm, StringRef arch) {
+void buildToKernelsPipeline(OpPassManager &pm, StringRef arch,
+                            StringRef attentionTemplate, int64_t keyTile,
+                            int64_t stages, int64_t warpRows) {
   pm.addPass(createSattnExpand());
   SattnInstantiateKernelsOptions options;
   options.arch = arch.str();
+  options.attentionTemplate = attentionTemplate.str();
+  options.keyTile = keyTile;
+  options.stages = stages;
+  options.warpRows = warpRows;
   pm.addPass(createSattnInstantiateKernels(options));
 }
 

@@ -36,6 +36,38 @@ const CudaDriver *CudaDriver::get(std::string *error) {
     bind(driver.deviceGetAttribute, "cuDeviceGetAttribute");
     bind(driver.getErrorString, "cuGetErrorString");
     bind(driver.getErrorName, "cuGetErrorName");
+    // Versioned names are the ones cuda.h maps the plain names to.
+    bind(driver.devicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    bind(driver.devicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
+    bind(driver.ctxSetCurrent, "cuCtxSetCurrent");
+    bind(driver.ctxGetCurrent, "cuCtxGetCurrent");
+    bind(driver.ctxSynchronize, "cuCtxSynchronize");
+    bind(driver.moduleLoadDataEx, "cuModuleLoadDataEx");
+    bind(driver.moduleUnload, "cuModuleUnload");
+    bind(driver.moduleGetFunction, "cuModuleGetFunction");
+    bind(driver.funcSetAttribute, "cuFuncSetAttribute");
+    bind(driver.funcGetAttribute, "cuFuncGetAttribute");
+    bind(driver.launchKernel, "cuLaunchKernel");
+    bind(driver.memAlloc, "cuMemAlloc_v2");
+    bind(driver.memFree, "cuMemFree_v2");
+    bind(driver.memcpyHtoD, "cuMemcpyHtoD_v2");
+    bind(driver.memcpyDtoH, "cuMemcpyDtoH_v2");
+    bind(driver.memsetD8, "cuMemsetD8_v2");
+    bind(driver.memGetInfo, "cuMemGetInfo_v2");
+    bind(driver.streamCreate, "cuStreamCreate");
+    bind(driver.streamDestroy, "cuStreamDestroy_v2");
+    bind(driver.streamSynchronize, "cuStreamSynchronize");
+    bind(driver.eventCreate, "cuEventCreate");
+    bind(driver.eventDestroy, "cuEventDestroy_v2");
+    bind(driver.eventRecord, "cuEventRecord");
+    bind(driver.eventSynchronize, "cuEventSynchronize");
+    bind(driver.pointerGetAttribute, "cuPointerGetAttribute");
+    // cuEventElapsedTime_v2 came with CUDA 12.8; older drivers have only the
+    // first version, with the same signature.
+    driver.eventElapsedTime = reinterpret_cast<cu::EventElapsedTimeFn>(
+        ::dlsym(library, "cuEventElapsedTime_v2"));
+    if (!driver.eventElapsedTime)
+      bind(driver.eventElapsedTime, "cuEventElapsedTime");
     if (!complete)
       return;
     if (cu::Result r = driver.init(0); r != cu::kSuccess) {
@@ -94,6 +126,13 @@ std::optional<DeviceInfo> queryDevice(int ordinal, std::string *error) {
       !check("cuDeviceGetAttribute",
              cuda->deviceGetAttribute(&info.computeMinor,
                                       cu::kComputeCapabilityMinor, device)) ||
+      !check("cuDeviceGetAttribute",
+             cuda->deviceGetAttribute(&info.multiprocessors,
+                                      cu::kMultiprocessorCount, device)) ||
+      !check("cuDeviceGetAttribute",
+             cuda->deviceGetAttribute(&info.maxSharedPerBlock,
+                                      cu::kMaxSharedMemoryPerBlockOptin,
+                                      device)) ||
       !check("cuDriverGetVersion", cuda->driverGetVersion(&info.driverVersion)))
     return std::nullopt;
   info.name = name;

@@ -32,6 +32,32 @@ public:
   cu::DeviceGetAttributeFn deviceGetAttribute = nullptr;
   cu::GetErrorStringFn getErrorString = nullptr;
   cu::GetErrorStringFn getErrorName = nullptr;
+  cu::DevicePrimaryCtxRetainFn devicePrimaryCtxRetain = nullptr;
+  cu::DevicePrimaryCtxReleaseFn devicePrimaryCtxRelease = nullptr;
+  cu::CtxSetCurrentFn ctxSetCurrent = nullptr;
+  cu::CtxGetCurrentFn ctxGetCurrent = nullptr;
+  cu::CtxSynchronizeFn ctxSynchronize = nullptr;
+  cu::ModuleLoadDataExFn moduleLoadDataEx = nullptr;
+  cu::ModuleUnloadFn moduleUnload = nullptr;
+  cu::ModuleGetFunctionFn moduleGetFunction = nullptr;
+  cu::FuncSetAttributeFn funcSetAttribute = nullptr;
+  cu::FuncGetAttributeFn funcGetAttribute = nullptr;
+  cu::LaunchKernelFn launchKernel = nullptr;
+  cu::MemAllocFn memAlloc = nullptr;
+  cu::MemFreeFn memFree = nullptr;
+  cu::MemcpyHtoDFn memcpyHtoD = nullptr;
+  cu::MemcpyDtoHFn memcpyDtoH = nullptr;
+  cu::MemsetD8Fn memsetD8 = nullptr;
+  cu::MemGetInfoFn memGetInfo = nullptr;
+  cu::StreamCreateFn streamCreate = nullptr;
+  cu::StreamDestroyFn streamDestroy = nullptr;
+  cu::StreamSynchronizeFn streamSynchronize = nullptr;
+  cu::EventCreateFn eventCreate = nullptr;
+  cu::EventDestroyFn eventDestroy = nullptr;
+  cu::EventRecordFn eventRecord = nullptr;
+  cu::EventSynchronizeFn eventSynchronize = nullptr;
+  cu::EventElapsedTimeFn eventElapsedTime = nullptr;
+  cu::PointerGetAttributeFn pointerGetAttribute = nullptr;
 
 private:
   CudaDriver() = default;
@@ -43,6 +69,8 @@ struct DeviceInfo {
   int ordinal = 0;
   int computeMajor = 0, computeMinor = 0;
   int driverVersion = 0; // e.g. 13000
+  int multiprocessors = 0;
+  int maxSharedPerBlock = 0; // opt-in maximum, bytes
 };
 
 /// Describes device `ordinal`, or says why it cannot (no driver, no device).

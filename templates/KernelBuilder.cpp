@@ -2,6 +2,7 @@
 
 #include "templates/KernelBuilder.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -67,6 +68,46 @@ unsigned paramIndex(const std::vector<KernelParam> &params, StringRef name,
       return i;
   llvm::report_fatal_error("sattn template: no kernel parameter named " +
                            name);
+}
+
+Value KernelOps::index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+Value KernelOps::f32(double v) {
+  return arith::ConstantOp::create(b, b.getF32FloatAttr(float(v)));
+}
+Value KernelOps::i32(int32_t v) {
+  return arith::ConstantOp::create(b, b.getI32IntegerAttr(v));
+}
+Value KernelOps::toIndex(Value v) {
+  return arith::IndexCastOp::create(b, b.getIndexType(), v);
+}
+Value KernelOps::add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+Value KernelOps::sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+Value KernelOps::mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+Value KernelOps::div(Value x, Value y) { return arith::DivUIOp::create(b, x, y); }
+Value KernelOps::rem(Value x, Value y) { return arith::RemUIOp::create(b, x, y); }
+Value KernelOps::min(Value x, Value y) { return arith::MinUIOp::create(b, x, y); }
+Value KernelOps::ult(Value x, Value y) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
+}
+Value KernelOps::select(Value c, Value x, Value y) {
+  return arith::SelectOp::create(b, c, x, y);
+}
+Value KernelOps::clampCount(Value count, Value capacity) {
+  Value c = toIndex(count);
+  Value negative =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, c, index(0));
+  return min(select(negative, index(0), c), capacity);
+}
+static Value nvvmUnary(ImplicitLocOpBuilder &b, StringRef intrinsic, Value x) {
+  return LLVM::CallIntrinsicOp::create(b, b.getF32Type(),
+                                       b.getStringAttr(intrinsic), ValueRange{x})
+      .getResult(0);
+}
+Value KernelOps::exp2(Value x) {
+  return nvvmUnary(b, "llvm.nvvm.ex2.approx.ftz.f", x);
+}
+Value KernelOps::log2(Value x) {
+  return nvvmUnary(b, "llvm.nvvm.lg2.approx.ftz.f", x);
 }
 
 void setParamValue(gpu::GPUFuncOp func, StringRef name, Attribute value) {

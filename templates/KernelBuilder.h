@@ -50,6 +50,41 @@ mlir::gpu::GPUFuncOp createKernel(mlir::OpBuilder &builder,
 unsigned paramIndex(const std::vector<KernelParam> &params,
                     llvm::StringRef name, int64_t strideDim = -1);
 
+/// Small arithmetic helpers over an ImplicitLocOpBuilder, shared by the
+/// templates: index constants and math, f32 constants, and NVVM's fast
+/// base-2 exponential and logarithm.
+class KernelOps {
+public:
+  explicit KernelOps(mlir::ImplicitLocOpBuilder &b) : b(b) {}
+
+  mlir::Value index(int64_t v);
+  mlir::Value f32(double v);
+  mlir::Value i32(int32_t v);
+  /// i32/i64 -> index (signed).
+  mlir::Value toIndex(mlir::Value v);
+  mlir::Value add(mlir::Value x, mlir::Value y);
+  mlir::Value sub(mlir::Value x, mlir::Value y);
+  mlir::Value mul(mlir::Value x, mlir::Value y);
+  mlir::Value div(mlir::Value x, mlir::Value y); // unsigned
+  mlir::Value rem(mlir::Value x, mlir::Value y); // unsigned
+  mlir::Value min(mlir::Value x, mlir::Value y); // unsigned
+  mlir::Value ult(mlir::Value x, mlir::Value y);
+  mlir::Value select(mlir::Value c, mlir::Value x, mlir::Value y);
+  /// An i32 count as an index clamped into [0, capacity].
+  mlir::Value clampCount(mlir::Value count, mlir::Value capacity);
+  /// One MUFU instruction each (ex2/lg2.approx.ftz); the math-dialect ops
+  /// would become libdevice calls, which a JIT without the CUDA Toolkit
+  /// cannot link.
+  mlir::Value exp2(mlir::Value x);
+  mlir::Value log2(mlir::Value x);
+
+  mlir::ImplicitLocOpBuilder &b;
+};
+
+/// log2(e) and ln(2): the kernels exponentiate in base 2.
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
 /// Records the value the runtime passes for scalar parameter `name`.
 void setParamValue(mlir::gpu::GPUFuncOp func, llvm::StringRef name,
                    mlir::Attribute value);

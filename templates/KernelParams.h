@@ -27,8 +27,18 @@ struct AttentionKernelParams {
   int64_t bins = 0;
   /// Also write each row's log-sum-exp (for the hybrid merge).
   bool writeLse = false;
-  /// Warps per thread block.
+  /// Warps per thread block (the SIMT template; the mma.sync template uses
+  /// one warp per 16 query rows).
   int64_t warps = 4;
+  /// Keys per shared-memory tile of the mma.sync template: key groups smaller
+  /// than this are gathered into one tile, larger ones split into several.
+  int64_t keyTile = 64;
+  /// cp.async pipeline depth of the mma.sync template (K/V tiles in flight).
+  int64_t stages = 2;
+  /// Query rows per warp of the mma.sync template: 16 or 32 (two m16 tiles,
+  /// which halves the shared-memory reads of K and V per FLOP). 0: 32 for
+  /// query blocks of 128, 16 for 64.
+  int64_t warpRows = 0;
 };
 
 } // namespace sattn

@@ -32,65 +32,18 @@ using namespace mlir;
 
 namespace sattn {
 
-std::vector<KernelParam> sparseAttentionParams(MLIRContext *ctx,
-                                               const AttentionKernelParams &p) {
-  std::vector<KernelParam> params;
-  for (const char *tensor : {"q", "k", "v", "out"})
-    params.push_back(KernelParam::buffer(ctx, tensor));
-  // Strides (in elements) of batch, head and token: any layout whose head_dim
-  // is contiguous, e.g. [B, H, S, D] and [B, S, H, D], without a copy.
-  for (const char *tensor : {"q", "k", "v", "out"})
-    for (int64_t dim = 0; dim < 3; ++dim)
-      params.push_back(KernelParam::stride(ctx, tensor, dim));
-  params.push_back(KernelParam::buffer(ctx, "groups"));
-  params.push_back(KernelParam::buffer(ctx, "counts"));
-  if (p.bins > 0)
-    for (const char *tail : {"tail_keys", "tail_values", "tail_log_counts"})
-      params.push_back(KernelParam::buffer(ctx, tail));
-  if (p.writeLse)
-    params.push_back(KernelParam::buffer(ctx, "lse"));
-  Type i32 = IntegerType::get(ctx, 32);
-  params.push_back(KernelParam::scalar("seq_len", i32));
-  params.push_back(KernelParam::scalar("capacity", i32));
-  params.push_back(KernelParam::scalar("scale", Float32Type::get(ctx)));
-  return params;
-}
-
 namespace {
-
-constexpr double kLog2e = 1.4426950408889634;
-constexpr double kLn2 = 0.6931471805599453;
 
 /// The running state of one row's online softmax, in base 2.
 struct Softmax {
   Value max, sum, acc;
 };
 
-class SimtBuilder {
+class SimtBuilder : public KernelOps {
 public:
   SimtBuilder(ImplicitLocOpBuilder &b, const AttentionKernelParams &p)
-      : b(b), p(p), f32(b.getF32Type()), lanes(p.headDim / 32),
-        rowType(VectorType::get({lanes}, f32)) {}
-
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
-  Value f32Const(double v) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(float(v)));
-  }
-  Value toIndex(Value v) {
-    return arith::IndexCastOp::create(b, b.getIndexType(), v);
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-
-  /// NVVM's ex2/lg2 approximations (one MUFU instruction each); the
-  /// math-dialect ops would become libdevice calls.
-  Value nvvmUnary(StringRef intrinsic, Value x) {
-    return LLVM::CallIntrinsicOp::create(b, f32, b.getStringAttr(intrinsic),
-                                         ValueRange{x})
-        .getResult(0);
-  }
-  Value exp2(Value x) { return nvvmUnary("llvm.nvvm.ex2.approx.ftz.f", x); }
-  Value log2(Value x) { return nvvmUnary("llvm.nvvm.lg2.approx.ftz.f", x); }
+      : KernelOps(b), p(p), f32Type(b.getF32Type()), lanes(p.headDim / 32),
+        rowType(VectorType::get({lanes}, f32Type)) {}
 
   /// This lane's `lanes` values of a row starting at `offset`, as f32.
   Value loadRow(Value view, Value offset, Type element) {
@@ -99,7 +52,7 @@ public:
     Value row = vector::LoadOp::create(b, type, view, ValueRange{offset},
                                        /*nontemporal=*/false,
                                        llvm::MaybeAlign(bytes));
-    return element == f32 ? row : arith::ExtFOp::create(b, rowType, row);
+    return element == f32Type ? row : arith::ExtFOp::create(b, rowType, row);
   }
 
   /// q . k over the whole warp: lane-local products, then a butterfly sum.
@@ -143,9 +96,8 @@ public:
     return {forOp.getResult(0), forOp.getResult(1), forOp.getResult(2)};
   }
 
-  ImplicitLocOpBuilder &b;
   const AttentionKernelParams &p;
-  Type f32;
+  Type f32Type;
   int64_t lanes;
   VectorType rowType;
 };
@@ -172,54 +124,25 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
                                         : Type(b.getF16Type());
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
 
-  Value seqLen = s.toIndex(arg("seq_len"));
-  Value capacity = s.toIndex(arg("capacity"));
-  Value scaleLog2 =
-      arith::MulFOp::create(b, arg("scale"), s.f32Const(kLog2e));
-  Value queryBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  Value numQueryBlocks = gpu::GridDimOp::create(b, gpu::Dimension::x);
-  Value heads = gpu::GridDimOp::create(b, gpu::Dimension::y);
-  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value warp = arith::DivUIOp::create(b, thread, s.index(32));
-  Value lane = arith::RemUIOp::create(b, thread, s.index(32));
-  Value laneOffset = s.mul(lane, s.index(s.lanes));
-
-  // Linear index of this (batch, head, query block) in the index lists.
-  Value batchHead = s.add(s.mul(batch, heads), head);
-  Value row = s.add(s.mul(batchHead, numQueryBlocks), queryBlock);
-
-  struct Tensor {
-    Value view, base, tokenStride;
-  };
-  auto tensor = [&](StringRef name) {
-    Value base = s.add(s.mul(batch, s.toIndex(arg(name, 0))),
-                       s.mul(head, s.toIndex(arg(name, 1))));
-    return Tensor{globalView(b, arg(name), element), base,
-                  s.toIndex(arg(name, 2))};
-  };
-  Tensor q = tensor("q"), k = tensor("k"), v = tensor("v"), o = tensor("out");
-  auto tokenOffset = [&](const Tensor &t, Value token) {
+  AttentionEntry e = readAttentionEntry(s, p, arg);
+  Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, count = e.count;
+  Value listBase = e.listBase, groups = e.groups, row = e.row;
+  Value laneOffset = s.mul(e.lane, s.index(s.lanes));
+  AttentionEntry::Tensor q = e.q, k = e.k, v = e.v, o = e.out;
+  auto tokenOffset = [&](const AttentionEntry::Tensor &t, Value token) {
     return s.add(s.add(t.base, s.mul(token, t.tokenStride)), laneOffset);
   };
 
-  Value groups = globalView(b, arg("groups"), i32);
-  Value counts = globalView(b, arg("counts"), i32);
-  Value count = s.toIndex(memref::LoadOp::create(b, counts, ValueRange{row}));
-  Value listBase = s.mul(row, capacity);
-
-  Value blockStart = s.mul(queryBlock, s.index(p.blockQ));
-  auto rows = scf::ForOp::create(b, warp, s.index(p.blockQ), s.index(p.warps));
+  auto rows =
+      scf::ForOp::create(b, e.warp, s.index(p.blockQ), s.index(p.warps));
   b.setInsertionPointToStart(rows.getBody());
-  Value token = s.add(blockStart, rows.getInductionVar());
-  Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, token,
-                                        seqLen);
+  Value token = s.add(e.blockStart, rows.getInductionVar());
+  Value inRange = s.ult(token, seqLen);
   auto ifInRange = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
   b.setInsertionPointToStart(&ifInRange.getThenRegion().front());
 
   Value qRow = s.loadRow(q.view, tokenOffset(q, token), element);
-  Softmax state{s.f32Const(-INFINITY), s.f32Const(0),
+  Softmax state{s.f32(-INFINITY), s.f32(0),
                 arith::ConstantOp::create(
                     b, DenseElementsAttr::get(s.rowType, b.getF32FloatAttr(0)))};
 
@@ -228,8 +151,7 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
     Value group = s.toIndex(
         memref::LoadOp::create(b, groups, ValueRange{s.add(listBase, i)}));
     Value first = s.mul(group, s.index(p.blockK));
-    Value last =
-        arith::MinUIOp::create(b, s.add(first, s.index(p.blockK)), seqLen);
+    Value last = s.min(s.add(first, s.index(p.blockK)), seqLen);
     return s.loop(first, last, st, [&](Value key, Softmax inner) {
       Value kRow = s.loadRow(k.view, tokenOffset(k, key), element);
       Value logit = arith::MulFOp::create(b, s.warpDot(qRow, kRow), scaleLog2);
@@ -253,17 +175,17 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
           memref::LoadOp::create(b, tailLogCounts, ValueRange{binRow});
       Value logit = arith::AddFOp::create(
           b, arith::MulFOp::create(b, s.warpDot(qRow, kRow), scaleLog2),
-          arith::MulFOp::create(b, logCount, s.f32Const(kLog2e)));
+          arith::MulFOp::create(b, logCount, s.f32(kLog2e)));
       return s.update(st, logit, s.loadRow(tailValues, offset, f32));
     });
   }
 
   // out = acc / sum; a row with no keys at all gets zeros, not NaN.
   Value hasKeys = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT,
-                                        state.sum, s.f32Const(0));
+                                        state.sum, s.f32(0));
   Value inverse = arith::SelectOp::create(
-      b, hasKeys, arith::DivFOp::create(b, s.f32Const(1), state.sum),
-      s.f32Const(0));
+      b, hasKeys, arith::DivFOp::create(b, s.f32(1), state.sum),
+      s.f32(0));
   Value outRow = arith::MulFOp::create(
       b, state.acc, vector::BroadcastOp::create(b, s.rowType, inverse));
   Value outCast = arith::TruncFOp::create(
@@ -278,14 +200,14 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
         b, hasKeys,
         arith::MulFOp::create(
             b, arith::AddFOp::create(b, state.max, s.log2(state.sum)),
-            s.f32Const(kLn2)),
-        s.f32Const(-INFINITY));
-    Value isLaneZero = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane,
-                                             s.index(0));
+            s.f32(kLn2)),
+        s.f32(-INFINITY));
+    Value isLaneZero = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                             e.lane, s.index(0));
     auto ifLaneZero = scf::IfOp::create(b, isLaneZero, false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifLaneZero.getThenRegion().front());
-    Value lseIndex = s.add(s.mul(batchHead, seqLen), token);
+    Value lseIndex = s.add(s.mul(e.batchHead, seqLen), token);
     memref::StoreOp::create(b, lse, globalView(b, arg("lse"), f32),
                             ValueRange{lseIndex});
   }

@@ -3,16 +3,9 @@
 #ifndef SATTN_TEMPLATES_SPARSEATTENTIONSIMT_H
 #define SATTN_TEMPLATES_SPARSEATTENTIONSIMT_H
 
-#include "templates/KernelBuilder.h"
-#include "templates/KernelParams.h"
+#include "templates/SparseAttentionSignature.h"
 
 namespace sattn {
-
-/// The parameters of the sparse attention kernels, in order. Every
-/// sparse-attention template takes this same list, so the runtime binds them
-/// the same way whichever template was chosen.
-std::vector<KernelParam> sparseAttentionParams(mlir::MLIRContext *ctx,
-                                               const AttentionKernelParams &p);
 
 /// Emits the portable (SIMT, no tensor cores) block-sparse attention kernel
 /// into `module`: exact online softmax over the kept key groups of each query

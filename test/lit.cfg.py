@@ -19,6 +19,8 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "g
 config.substitutions.append(("%examples", os.path.join(config.sattn_src_root, "examples")))
 config.substitutions.append(("%inputs", os.path.join(config.sattn_src_root, "test", "inputs")))
 config.substitutions.append(("%python", '"%s"' % sys.executable))
+config.substitutions.append(
+    ("%expect-exit", os.path.join(config.sattn_src_root, "test", "inputs", "expect-exit.sh")))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -54,6 +54,21 @@ cl::opt<Emit> emit(
     cl::init(Emit::All), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Print nothing on success"),
                     cl::cat(category));
+cl::opt<std::string> attentionTemplate(
+    "attention-template",
+    cl::desc("Sparse attention kernel: mma (tensor cores, the default) or "
+             "simt (portable, no tensor cores; for debugging)"),
+    cl::init("mma"), cl::cat(category));
+cl::OptionCategory tuning("sattnc tile parameters (the autotuner's knobs)");
+cl::opt<int64_t> keyTile("key-tile",
+                         cl::desc("Keys per shared-memory tile: 32, 64, 128"),
+                         cl::init(64), cl::cat(tuning));
+cl::opt<int64_t> stages("stages",
+                        cl::desc("cp.async pipeline depth: 2, 3, 4"),
+                        cl::init(2), cl::cat(tuning));
+cl::opt<int64_t> warpRows("warp-rows",
+                          cl::desc("Query rows per warp: 16, 32 (0: default)"),
+                          cl::init(0), cl::cat(tuning));
 
 [[noreturn]] void fail(const Twine &message) {
   errs() << "sattnc: error: " << message << "\n";
@@ -163,7 +178,7 @@ std::string summary(const sattn::Manifest &m) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &tuning});
   cl::SetVersionPrinter(
       [](raw_ostream &os) { os << SATTN_COMPILER_VERSION << "\n"; });
   cl::ParseCommandLineOptions(
@@ -182,6 +197,13 @@ int main(int argc, char **argv) {
 
   sattn::CompileOptions options;
   options.arch = resolveArch(variant);
+  if (attentionTemplate != "mma" && attentionTemplate != "simt")
+    fail("--attention-template: unknown value \"" + attentionTemplate +
+         "\" (allowed: mma, simt)");
+  options.attentionTemplate = attentionTemplate;
+  options.keyTile = keyTile;
+  options.stages = stages;
+  options.warpRows = warpRows;
   auto start = std::chrono::steady_clock::now();
   Expected<sattn::CompileResult> compiled =
       sattn::compileVariant(variant, options);
@@ -195,6 +217,9 @@ int main(int argc, char **argv) {
                   std::chrono::steady_clock::now() - start)
                   .count();
 
+  if (sys::fs::exists(outputDir) && !sys::fs::is_directory(outputDir))
+    fail(outputDir + ": cannot create the output directory: a file of that "
+                     "name exists");
   if (std::error_code ec = sys::fs::create_directories(outputDir))
     fail(outputDir + ": cannot create the output directory: " + ec.message());
   auto path = [&](StringRef suffix) {

@@ -1,0 +1,135 @@
+//===- KernelModule.cpp - A variant's PTX, loaded, with its manifest ------===//
+
+#include "runtime/KernelModule.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace sattn {
+
+static Status readFile(const std::string &path, std::string &text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status::error(SATTN_ERROR_IO, path + ": cannot be opened");
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad())
+    return Status::error(SATTN_ERROR_IO, path + ": cannot be read");
+  text = contents.str();
+  return Status::ok();
+}
+
+Status KernelModule::load(const Context &context,
+                          const std::string &manifestPath,
+                          std::unique_ptr<KernelModule> &out) {
+  std::string text, error;
+  SATTN_RETURN_IF_ERROR(readFile(manifestPath, text));
+  Manifest manifest;
+  if (!parseManifestJson(text, manifest, error))
+    return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                         manifestPath + ": " + error);
+  size_t slash = manifestPath.find_last_of('/');
+  std::string folder =
+      slash == std::string::npos ? "" : manifestPath.substr(0, slash + 1);
+  std::string ptx;
+  SATTN_RETURN_IF_ERROR(readFile(folder + manifest.ptxFile, ptx));
+  return load(context, ptx, std::move(manifest), out);
+}
+
+Status KernelModule::load(const Context &context, const std::string &ptx,
+                          Manifest manifest,
+                          std::unique_ptr<KernelModule> &out) {
+  const CudaDriver &cuda = context.cuda();
+  const DeviceInfo &device = context.device();
+  // sm_90a PTX runs only on sm_90 parts; sm_80 PTX is JIT-compiled for any
+  // later one.
+  if (manifest.arch == "sm_90a" && context.arch() != "sm_90a")
+    return Status::error(
+        SATTN_ERROR_INVALID_KERNELS,
+        manifest.name + ": the kernels were compiled for sm_90a, which runs "
+                        "only on compute capability 9.0; " +
+            device.name + " has " + std::to_string(device.computeMajor) + "." +
+            std::to_string(device.computeMinor) + " (compile for sm_80)");
+  if (manifest.arch != "sm_80" && manifest.arch != "sm_90a")
+    return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                         manifest.name + ": unknown arch \"" + manifest.arch +
+                             "\"");
+  SATTN_RETURN_IF_ERROR(context.makeCurrent());
+
+  std::unique_ptr<KernelModule> module(new KernelModule(context));
+  module->manifest_ = std::move(manifest);
+  std::string infoLog(16384, '\0'), errorLog(16384, '\0');
+  int options[] = {cu::kJitInfoLogBuffer, cu::kJitInfoLogBufferSizeBytes,
+                   cu::kJitErrorLogBuffer, cu::kJitErrorLogBufferSizeBytes};
+  void *values[] = {infoLog.data(),
+                    reinterpret_cast<void *>(uintptr_t(infoLog.size())),
+                    errorLog.data(),
+                    reinterpret_cast<void *>(uintptr_t(errorLog.size()))};
+  cu::Result loaded = cuda.moduleLoadDataEx(&module->module_, ptx.c_str(), 4,
+                                            options, values);
+  if (loaded != cu::kSuccess) {
+    std::string log = errorLog.c_str();
+    for (char &c : log)
+      if (c == '\n')
+        c = ' ';
+    Status status = checkCuda(cuda, "cuModuleLoadDataEx", loaded);
+    return Status::error(status.code() == SATTN_ERROR_OUT_OF_MEMORY
+                             ? status.code()
+                             : SATTN_ERROR_INVALID_KERNELS,
+                         module->manifest_.name + ": " + status.message() +
+                             (log.empty() ? "" : "; JIT log: " + log));
+  }
+  for (const ManifestKernel &info : module->manifest_.kernels) {
+    Kernel kernel;
+    kernel.info = &info;
+    SATTN_RETURN_IF_ERROR(checkCuda(
+        cuda, "cuModuleGetFunction",
+        cuda.moduleGetFunction(&kernel.function, module->module_,
+                               info.name.c_str())));
+    if (info.dynamicSharedMemory > device.maxSharedPerBlock)
+      return Status::error(
+          SATTN_ERROR_INVALID_KERNELS,
+          info.name + " needs " + std::to_string(info.dynamicSharedMemory) +
+              " bytes of shared memory; " + device.name + " allows " +
+              std::to_string(device.maxSharedPerBlock));
+    // Above 48 KB a kernel must ask for its dynamic shared memory.
+    if (info.dynamicSharedMemory > 48 * 1024)
+      SATTN_RETURN_IF_ERROR(checkCuda(
+          cuda, "cuFuncSetAttribute",
+          cuda.funcSetAttribute(kernel.function, cu::kMaxDynamicSharedSizeBytes,
+                                int(info.dynamicSharedMemory))));
+    cuda.funcGetAttribute(&kernel.registers, cu::kNumRegs, kernel.function);
+    cuda.funcGetAttribute(&kernel.localBytes, cu::kLocalSizeBytes,
+                          kernel.function);
+    module->kernels_.push_back(kernel);
+  }
+  out = std::move(module);
+  return Status::ok();
+}
+
+KernelModule::~KernelModule() {
+  if (module_)
+    context_->cuda().moduleUnload(module_);
+}
+
+const KernelModule::Kernel *KernelModule::find(std::string_view stage) const {
+  for (const Kernel &kernel : kernels_)
+    if (kernel.info->stage == stage)
+      return &kernel;
+  return nullptr;
+}
+
+Status KernelModule::launch(const Kernel &kernel, std::array<unsigned, 3> grid,
+                            void **params, cu::Stream stream) const {
+  const ManifestKernel &info = *kernel.info;
+  const CudaDriver &cuda = context_->cuda();
+  return checkCuda(
+      cuda, "cuLaunchKernel",
+      cuda.launchKernel(kernel.function, grid[0], grid[1], grid[2],
+                        unsigned(info.block[0]), unsigned(info.block[1]),
+                        unsigned(info.block[2]),
+                        unsigned(info.dynamicSharedMemory), stream, params,
+                        nullptr));
+}
+
+} // namespace sattn

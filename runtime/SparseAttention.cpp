@@ -1,0 +1,191 @@
+//===- SparseAttention.cpp - Checking and launching the attention kernel ---===//
+
+#include "runtime/SparseAttention.h"
+
+#include <cstring>
+#include <map>
+
+namespace sattn {
+namespace {
+
+std::string shapeText(const int64_t shape[4]) {
+  return "[" + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) +
+         ", " + std::to_string(shape[2]) + ", " + std::to_string(shape[3]) +
+         "]";
+}
+
+/// `pointer` must be device memory of the context's GPU (or managed memory).
+Status checkDevicePointer(const Context &context, const char *what,
+                          const void *pointer) {
+  if (!pointer)
+    return Status::invalid(std::string(what) + " is null");
+  const CudaDriver &cuda = context.cuda();
+  unsigned type = 0;
+  cu::Result r = cuda.pointerGetAttribute(
+      &type, cu::kPointerMemoryType, cu::DevicePtr(uintptr_t(pointer)));
+  if (r != cu::kSuccess)
+    return Status::invalid(std::string(what) +
+                           " is not CUDA memory (a host pointer?)");
+  if (type == cu::kMemoryHost)
+    return Status::invalid(std::string(what) +
+                           " is pinned host memory; pass device memory");
+  int ordinal = -1;
+  r = cuda.pointerGetAttribute(&ordinal, cu::kPointerDeviceOrdinal,
+                               cu::DevicePtr(uintptr_t(pointer)));
+  if (r == cu::kSuccess && ordinal != context.device().ordinal)
+    return Status::invalid(std::string(what) + " is on GPU " +
+                           std::to_string(ordinal) +
+                           ", the context on GPU " +
+                           std::to_string(context.device().ordinal));
+  return Status::ok();
+}
+
+Status checkTensor(const Context &context, const char *name,
+                   const sattn_tensor &t, const int64_t shape[4],
+                   sattn_dtype dtype, int64_t headDim) {
+  std::string n = name;
+  if (t.dtype != dtype)
+    return Status::invalid(n + ".dtype is " +
+                           (t.dtype == SATTN_BF16 ? "bf16" : "fp16") +
+                           ", the kernels take " +
+                           (dtype == SATTN_BF16 ? "bf16" : "fp16"));
+  if (std::memcmp(t.shape, shape, sizeof t.shape) != 0)
+    return Status::invalid(n + ".shape is " + shapeText(t.shape) +
+                           ", q.shape is " + shapeText(shape));
+  for (int i = 0; i < 4; ++i)
+    if (t.shape[i] <= 0)
+      return Status::invalid(n + ".shape " + shapeText(t.shape) +
+                             " has an empty dimension");
+  if (t.shape[3] != headDim)
+    return Status::invalid(n + ".shape[3] (head_dim) is " +
+                           std::to_string(t.shape[3]) +
+                           ", the kernels take " + std::to_string(headDim));
+  if (t.strides[3] != 1)
+    return Status::invalid(n + ".strides[3] is " + std::to_string(t.strides[3]) +
+                           "; the head dimension must be contiguous (stride 1)");
+  // The kernels move 16-byte chunks: every row must start 16-byte aligned.
+  for (int i = 0; i < 3; ++i)
+    if (t.strides[i] < 0 || t.strides[i] % 8 != 0)
+      return Status::invalid(n + ".strides[" + std::to_string(i) + "] is " +
+                             std::to_string(t.strides[i]) +
+                             "; strides must be non-negative multiples of 8 "
+                             "elements (16 bytes)");
+  if (uintptr_t(t.data) % 16 != 0)
+    return Status::invalid(n + ".data is not 16-byte aligned");
+  return checkDevicePointer(context, (n + ".data").c_str(), t.data);
+}
+
+} // namespace
+
+Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
+                          const sattn_tensor &k, const sattn_tensor &v,
+                          const sattn_tensor &out,
+                          const sattn_block_mask &mask, float *lse,
+                          cu::Stream stream) {
+  const KernelModule::Kernel *kernel = module.find("sparse_attention");
+  const VariantParams &variant = module.manifest().variant;
+  if (!kernel)
+    return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                         module.manifest().name +
+                             ": the manifest has no sparse_attention kernel");
+  const Context &context = module.context();
+  SATTN_RETURN_IF_ERROR(context.makeCurrent());
+  sattn_dtype dtype = variant.problem.dtype == DType::BF16 ? SATTN_BF16
+                                                           : SATTN_FP16;
+  int64_t headDim = variant.problem.headDim;
+  SATTN_RETURN_IF_ERROR(checkTensor(context, "q", q, q.shape, dtype, headDim));
+  SATTN_RETURN_IF_ERROR(checkTensor(context, "k", k, q.shape, dtype, headDim));
+  SATTN_RETURN_IF_ERROR(checkTensor(context, "v", v, q.shape, dtype, headDim));
+  SATTN_RETURN_IF_ERROR(
+      checkTensor(context, "out", out, q.shape, dtype, headDim));
+  int64_t batch = q.shape[0], heads = q.shape[1], seq = q.shape[2];
+  if (batch > 65535 || heads > 65535 || seq > (int64_t(1) << 30))
+    return Status::invalid("q.shape " + shapeText(q.shape) +
+                           " is too large (batch and heads at most 65535)");
+  int64_t numGroups = (seq + variant.block.k - 1) / variant.block.k;
+  if (mask.capacity < 1 || mask.capacity > numGroups)
+    return Status::invalid("mask.capacity is " + std::to_string(mask.capacity) +
+                           "; it must be in [1, " + std::to_string(numGroups) +
+                           "], the number of key groups");
+  SATTN_RETURN_IF_ERROR(checkDevicePointer(context, "mask.groups", mask.groups));
+  SATTN_RETURN_IF_ERROR(checkDevicePointer(context, "mask.counts", mask.counts));
+  bool bins = variant.tail.bins > 0;
+  const void *tails[] = {mask.tail_keys, mask.tail_values,
+                         mask.tail_log_counts};
+  const char *tailNames[] = {"mask.tail_keys", "mask.tail_values",
+                             "mask.tail_log_counts"};
+  for (int i = 0; i < 3; ++i) {
+    if (!bins && tails[i])
+      return Status::invalid(std::string(tailNames[i]) +
+                             " is given, but the kernels have no tail bins");
+    if (bins)
+      SATTN_RETURN_IF_ERROR(checkDevicePointer(context, tailNames[i], tails[i]));
+  }
+  bool wantsLse = false;
+  for (const ManifestParam &param : kernel->info->params)
+    wantsLse |= param.name == "lse";
+  if (wantsLse)
+    SATTN_RETURN_IF_ERROR(checkDevicePointer(context, "lse", lse));
+  else if (lse)
+    return Status::invalid("lse is given, but the kernels do not write it");
+
+  // One 8-byte slot per parameter, in PTX order.
+  std::map<std::string, const sattn_tensor *> tensors = {
+      {"q", &q}, {"k", &k}, {"v", &v}, {"out", &out}};
+  std::map<std::string, const void *> buffers = {
+      {"q", q.data},
+      {"k", k.data},
+      {"v", v.data},
+      {"out", out.data},
+      {"groups", mask.groups},
+      {"counts", mask.counts},
+      {"tail_keys", mask.tail_keys},
+      {"tail_values", mask.tail_values},
+      {"tail_log_counts", mask.tail_log_counts},
+      {"lse", lse}};
+  const std::vector<ManifestParam> &params = kernel->info->params;
+  std::vector<uint64_t> slots(params.size());
+  std::vector<void *> pointers(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ManifestParam &param = params[i];
+    void *slot = &slots[i];
+    pointers[i] = slot;
+    switch (param.role) {
+    case ManifestParam::Role::Buffer: {
+      auto it = buffers.find(param.name);
+      if (it == buffers.end())
+        return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                             "unknown buffer parameter " + param.name);
+      slots[i] = uintptr_t(it->second);
+      break;
+    }
+    case ManifestParam::Role::Stride: {
+      auto it = tensors.find(param.name);
+      if (it == tensors.end() || param.dim < 0 || param.dim > 2)
+        return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                             "unknown stride parameter " + param.name);
+      int64_t stride = it->second->strides[param.dim];
+      std::memcpy(slot, &stride, sizeof stride);
+      break;
+    }
+    case ManifestParam::Role::Scalar: {
+      if (param.name == "seq_len" || param.name == "capacity") {
+        int32_t value = int32_t(param.name == "seq_len" ? seq : mask.capacity);
+        std::memcpy(slot, &value, sizeof value);
+      } else if (param.name == "scale" && param.value) {
+        float value = float(*param.value);
+        std::memcpy(slot, &value, sizeof value);
+      } else {
+        return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                             "unknown scalar parameter " + param.name);
+      }
+      break;
+    }
+    }
+  }
+  unsigned queryBlocks = unsigned((seq + variant.block.q - 1) / variant.block.q);
+  return module.launch(*kernel, {queryBlocks, unsigned(heads), unsigned(batch)},
+                       pointers.data(), stream);
+}
+
+} // namespace sattn

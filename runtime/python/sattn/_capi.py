@@ -1,0 +1,102 @@
+"""ctypes declarations of libsattn.so (runtime/sattn.h).
+
+No compiled extension: this works with any Python 3 and any torch build.
+The library is found through $SATTN_LIBRARY, next to this package
+(sattn/libsattn.so), or in a build tree (build/lib/libsattn.so).
+"""
+
+import ctypes
+import os
+import pathlib
+
+SATTN_OK = 0
+SATTN_BF16 = 0
+SATTN_FP16 = 1
+
+
+class SattnError(RuntimeError):
+    """A sattn call failed; the message is sattn_last_error()'s."""
+
+    def __init__(self, status_name, message):
+        super().__init__(f"{status_name}: {message}")
+        self.status = status_name
+
+
+class Tensor(ctypes.Structure):
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("shape", ctypes.c_int64 * 4),
+        ("strides", ctypes.c_int64 * 4),
+        ("dtype", ctypes.c_int),
+    ]
+
+
+class BlockMask(ctypes.Structure):
+    _fields_ = [
+        ("groups", ctypes.c_void_p),
+        ("counts", ctypes.c_void_p),
+        ("capacity", ctypes.c_int64),
+        ("tail_keys", ctypes.c_void_p),
+        ("tail_values", ctypes.c_void_p),
+        ("tail_log_counts", ctypes.c_void_p),
+    ]
+
+
+def _candidates():
+    env = os.environ.get("SATTN_LIBRARY")
+    if env:
+        yield pathlib.Path(env)
+    here = pathlib.Path(__file__).resolve().parent
+    yield here / "libsattn.so"
+    for parent in here.parents:
+        yield parent / "build" / "lib" / "libsattn.so"
+
+
+_lib = None
+
+
+def library():
+    """The loaded libsattn.so, with argument and result types declared."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    tried = []
+    for path in _candidates():
+        tried.append(str(path))
+        if path.is_file():
+            lib = ctypes.CDLL(str(path))
+            break
+    else:
+        raise SattnError(
+            "SATTN_ERROR_IO",
+            "libsattn.so not found; set SATTN_LIBRARY (tried: "
+            + ", ".join(tried) + ")")
+    lib.sattn_status_name.restype = ctypes.c_char_p
+    lib.sattn_status_name.argtypes = [ctypes.c_int]
+    lib.sattn_last_error.restype = ctypes.c_char_p
+    lib.sattn_last_error.argtypes = []
+    lib.sattn_context_create.restype = ctypes.c_int
+    lib.sattn_context_create.argtypes = [ctypes.c_int,
+                                         ctypes.POINTER(ctypes.c_void_p)]
+    lib.sattn_context_destroy.restype = None
+    lib.sattn_context_destroy.argtypes = [ctypes.c_void_p]
+    lib.sattn_kernels_load.restype = ctypes.c_int
+    lib.sattn_kernels_load.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                       ctypes.POINTER(ctypes.c_void_p)]
+    lib.sattn_kernels_destroy.restype = None
+    lib.sattn_kernels_destroy.argtypes = [ctypes.c_void_p]
+    lib.sattn_sparse_attention.restype = ctypes.c_int
+    lib.sattn_sparse_attention.argtypes = [
+        ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
+        ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
+        ctypes.POINTER(BlockMask), ctypes.c_void_p, ctypes.c_void_p]
+    _lib = lib
+    return lib
+
+
+def check(status):
+    """Raises SattnError for a failed status."""
+    if status != SATTN_OK:
+        lib = library()
+        raise SattnError(lib.sattn_status_name(status).decode(),
+                         lib.sattn_last_error().decode())

@@ -1,0 +1,741 @@
+//===- SparseAttentionMma.cpp - Tensor-core block-sparse attention (sm_80) ===//
+//
+// Shape: one CTA per (query block, head, batch), grid (ceil(S/Br), H, B).
+// Each warp owns `warpRows` query rows (one or two m16 tiles), so all its
+// matrix products are m16n8k16 mma.sync (bf16 or fp16 in, fp32 out); with 32
+// rows per warp every K/V fragment read from shared memory feeds two mma.
+//
+// Key tiles: the kernel walks the block's kept key groups Bc keys at a time
+// (Bc = keyTile). Groups smaller than Bc are gathered, Bc/N of them per tile,
+// so that the tensor cores always see full tiles (FG-Attn's fine-grained
+// case); larger groups are split into N/Bc tiles. Rows past the end of the
+// list or of the sequence are zero-filled and masked with a -inf column bias.
+//
+// Memory traffic: Q is read once (cp.async into shared memory; its fragments
+// are re-read from there with ldmatrix for each tile, which keeps registers
+// for the accumulators). K and V tiles stream through `stages` shared buffers
+// with cp.async (16 bytes per copy, L1 bypassed), the next tiles in flight
+// while the current one is multiplied. Each K/V row is read from global
+// memory once per CTA. The group indices of a tile are fetched from global
+// memory one tile ahead and staged in shared memory, so their latency is
+// hidden behind a tile of math. Shared rows are padded by 16 bytes so that
+// the 8 row addresses of an ldmatrix hit distinct banks.
+//
+// Per tile: S = Q K^T (ldmatrix.x4 of Q and K), online softmax in fp32 on
+// the accumulator fragments (tiles whose keys are all valid skip the column
+// biases and fold scale and max into one FMA per logit) (row max and sum over the 4 threads of a quad,
+// base-2 exponentials), P converted in registers to the A operand of P V
+// (the C fragment of two n8 tiles is the A fragment of one k16 step),
+// O += P V (ldmatrix.x4.trans of V). Tail bins come last as one extra tile:
+// their mean keys and values (fp32 in global memory) are rounded into the
+// K/V buffers and their `log n_b` is the column bias.
+//
+// Synchronization: cp.async groups (one per tile, committed even when empty,
+// so that waiting for `stages - 1` pending groups always means "this tile has
+// landed") and two CTA barriers per tile: before reading a tile, and before
+// its buffers and the staged group indices are reused.
+//
+//===----------------------------------------------------------------------===//
+
+#include "templates/SparseAttentionMma.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace sattn {
+namespace {
+
+/// Sizes and shared-memory offsets, all fixed at instantiation.
+struct MmaPlan {
+  explicit MmaPlan(const AttentionKernelParams &p)
+      : d(p.headDim), br(p.blockQ), n(p.blockK), bc(p.keyTile),
+        stages(p.stages), bins(p.bins), binsPad((p.bins + 15) / 16 * 16),
+        warpRows(p.warpRows ? p.warpRows : (p.blockQ == 128 ? 32 : 16)),
+        mTiles(warpRows / 16), warps(p.blockQ / warpRows),
+        threads(32 * warps), pitch(p.headDim + 8),
+        rows(std::max(bc, binsPad)) {}
+
+  int64_t d, br, n, bc, stages, bins, binsPad, warpRows, mTiles, warps,
+      threads;
+  /// Elements per shared row: 16 bytes of padding against bank conflicts.
+  int64_t pitch;
+  /// K/V rows per stage: a key tile, or the padded tail bins.
+  int64_t rows;
+
+  // Offsets in 2-byte elements from the start of dynamic shared memory.
+  int64_t qOffset() const { return 0; }
+  int64_t kOffset(int64_t stage) const {
+    return br * pitch + stage * rows * pitch;
+  }
+  int64_t vOffset(int64_t stage) const {
+    return br * pitch + (stages + stage) * rows * pitch;
+  }
+  int64_t halfBytes() const { return (br * pitch + 2 * stages * rows * pitch) * 2; }
+  /// The column biases (f32) follow the halves; offset in 4-byte elements.
+  int64_t biasOffset(int64_t stage) const {
+    return halfBytes() / 4 + stage * rows;
+  }
+  /// The staged group indices (i32) of each stage's tile, one per row.
+  int64_t idsOffset(int64_t stage) const {
+    return halfBytes() / 4 + stages * rows + stage * bc;
+  }
+  /// Per stage, the number of the last tile that had a masked row (i32):
+  /// tiles without one take the unmasked fast path.
+  int64_t maskedTileOffset(int64_t stage) const {
+    return halfBytes() / 4 + stages * (rows + bc) + stage;
+  }
+  int64_t bytes() const { return halfBytes() + stages * (rows + bc + 1) * 4; }
+  /// 16-byte chunks per row, and chunk copies per thread for a key tile.
+  int64_t chunksPerRow() const { return d / 8; }
+  int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
+};
+
+void checkSupported(const AttentionKernelParams &p, const MmaPlan &plan) {
+  auto require = [&](bool ok, const char *what) {
+    if (!ok)
+      llvm::report_fatal_error(
+          llvm::Twine("sattn mma.sync template: unsupported ") + what);
+  };
+  require(p.headDim == 64 || p.headDim == 128, "head_dim");
+  require(p.blockQ == 64 || p.blockQ == 128, "query block");
+  require(p.blockK == 16 || p.blockK == 32 || p.blockK == 64 ||
+              p.blockK == 128,
+          "key group");
+  require(plan.bc % 16 == 0 && (plan.bc % plan.n == 0 || plan.n % plan.bc == 0),
+          "key tile");
+  require(plan.threads % plan.chunksPerRow() == 0,
+          "thread count for this head_dim");
+  require(plan.bc * plan.chunksPerRow() % plan.threads == 0,
+          "key tile for this thread count");
+  require(plan.br * plan.chunksPerRow() % plan.threads == 0,
+          "query block for this thread count");
+  require(p.stages >= 2 && p.bins >= 0 && p.bins <= 64, "stages or bins");
+  require(plan.warpRows == 16 || plan.warpRows == 32, "rows per warp");
+  require(plan.br % plan.warpRows == 0 && plan.threads >= plan.bc,
+          "rows per warp for this query block");
+}
+
+/// The global symbol of dynamic shared memory, declared once per module.
+/// Declared by hand (not gpu.dynamic_shared_memory) so that it is aligned to
+/// 1024 bytes and cannot overlap other shared variables (TOOLCHAIN trap 7).
+constexpr StringLiteral kSharedSymbol = "sattn_dynamic_shared";
+
+void declareDynamicShared(OpBuilder &builder, gpu::GPUModuleOp module) {
+  if (SymbolTable::lookupSymbolIn(module, kSharedSymbol))
+    return;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(module.getBody());
+  auto type = LLVM::LLVMArrayType::get(builder.getI8Type(), 0);
+  LLVM::GlobalOp::create(builder, module.getLoc(), type, /*isConstant=*/false,
+                         LLVM::Linkage::External, kSharedSymbol, Attribute(),
+                         /*alignment=*/1024, /*addrSpace=*/3);
+}
+
+class MmaBuilder : public KernelOps {
+public:
+  MmaBuilder(ImplicitLocOpBuilder &b, const AttentionKernelParams &p,
+             const MmaPlan &plan)
+      : KernelOps(b), p(p), plan(plan), f32Type(b.getF32Type()),
+        i32Type(b.getI32Type()),
+        half(p.dtype == DType::BF16 ? Type(b.getBF16Type())
+                                    : Type(b.getF16Type())) {}
+
+  /// A 1-D view of dynamic shared memory with element type `element`.
+  Value sharedView(Type element) {
+    MLIRContext *ctx = b.getContext();
+    auto ptr = LLVM::LLVMPointerType::get(ctx, 3);
+    Value base = LLVM::AddressOfOp::create(b, ptr, kSharedSymbol);
+    Type i64 = b.getI64Type();
+    auto array = LLVM::LLVMArrayType::get(i64, 1);
+    auto descriptorType =
+        LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, i64, array, array});
+    Value d = LLVM::PoisonOp::create(b, descriptorType);
+    d = LLVM::InsertValueOp::create(b, d, base, ArrayRef<int64_t>{0});
+    d = LLVM::InsertValueOp::create(b, d, base, ArrayRef<int64_t>{1});
+    d = LLVM::InsertValueOp::create(
+        b, d, LLVM::ConstantOp::create(b, i64, int64_t(0)), ArrayRef<int64_t>{2});
+    d = LLVM::InsertValueOp::create(
+        b, d, LLVM::ConstantOp::create(b, i64, plan.bytes()),
+        ArrayRef<int64_t>{3, 0});
+    d = LLVM::InsertValueOp::create(
+        b, d, LLVM::ConstantOp::create(b, i64, int64_t(1)),
+        ArrayRef<int64_t>{4, 0});
+    auto memrefType = MemRefType::get(
+        {ShapedType::kDynamic}, element, MemRefLayoutAttrInterface{},
+        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    return UnrealizedConversionCastOp::create(b, memrefType, d).getResult(0);
+  }
+
+  /// A 16-byte cp.async of 8 halves, zero-filled unless `valid`.
+  void copy16(Value dst, Value dstOffset, Value src, Value srcOffset,
+              Value valid) {
+    Value srcElements = select(valid, index(8), index(0));
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+        ValueRange{dstOffset}, src, ValueRange{srcOffset},
+        b.getIndexAttr(8), srcElements, b.getUnitAttr());
+  }
+
+  /// Four 8x8 matrices of halves from shared memory, as four 32-bit
+  /// registers (ldmatrix.x4, optionally transposed).
+  SmallVector<Value> ldmatrix4(Value view, Value offset, bool transpose) {
+    auto type = VectorType::get({4, 2}, half);
+    Value tiles = nvgpu::LdMatrixOp::create(b, type, view, ValueRange{offset},
+                                            transpose, /*numTiles=*/4);
+    SmallVector<Value> regs;
+    for (int64_t i = 0; i < 4; ++i)
+      regs.push_back(
+          vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
+    return regs;
+  }
+
+  /// mma.sync m16n8k16: `a` four registers of vector<2 x half>, `bFrag` two,
+  /// `c` four f32; returns the four f32 of the result fragment.
+  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                         ArrayRef<Value> c) {
+    // NVVM takes fp16 operands as vector<2xf16> and bf16 ones as i32.
+    bool bf16 = p.dtype == DType::BF16;
+    auto operand = [&](Value v) -> Value {
+      if (!bf16)
+        return v;
+      Value asInt = vector::BitCastOp::create(
+          b, VectorType::get({1}, i32Type), v);
+      return vector::ExtractOp::create(b, asInt, ArrayRef<int64_t>{0});
+    };
+    SmallVector<Value> as, bs;
+    for (Value v : a)
+      as.push_back(operand(v));
+    for (Value v : bFrag)
+      bs.push_back(operand(v));
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), {f32Type, f32Type, f32Type, f32Type});
+    NVVM::MMATypes type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+    Value result = NVVM::MmaOp::create(
+        b, resultType, as, bs, c, ArrayRef<int64_t>{16, 8, 16},
+        std::nullopt, std::nullopt,
+        std::array<NVVM::MMATypes, 2>{type, type},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, result, i));
+    return out;
+  }
+
+  /// Two f32 as one vector<2 x half> register.
+  Value pack(Value lo, Value hi) {
+    auto pair = VectorType::get({2}, f32Type);
+    Value v = vector::FromElementsOp::create(b, pair, ValueRange{lo, hi});
+    return arith::TruncFOp::create(b, VectorType::get({2}, half), v);
+  }
+
+  Value shuffleXor(Value v, int32_t offset) {
+    return gpu::ShuffleOp::create(b, v, offset, /*width=*/32,
+                                  gpu::ShuffleMode::XOR)
+        .getShuffleResult();
+  }
+  Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+
+  const AttentionKernelParams &p;
+  const MmaPlan &plan;
+  Type f32Type, i32Type, half;
+};
+
+/// The loop-carried state of the online softmax for one warp's rows, as one
+/// thread holds it: the running max and (thread-partial) sum of its rows
+/// (two per m16 tile: quad row and quad row + 8), and its fragments of O
+/// (per m16 tile, head_dim / 8 n8 tiles of four f32).
+struct State {
+  SmallVector<Value> max, sum;
+  SmallVector<SmallVector<SmallVector<Value>>> out; // [m tile][n tile][4]
+
+  SmallVector<Value> flatten() const {
+    SmallVector<Value> values(max);
+    values.append(sum.begin(), sum.end());
+    for (const auto &mTile : out)
+      for (const auto &tile : mTile)
+        values.append(tile.begin(), tile.end());
+    return values;
+  }
+  static State unflatten(ValueRange values, int64_t mTiles, int64_t nTiles) {
+    State s;
+    auto it = values.begin();
+    s.max.assign(it, it + 2 * mTiles);
+    it += 2 * mTiles;
+    s.sum.assign(it, it + 2 * mTiles);
+    it += 2 * mTiles;
+    for (int64_t m = 0; m < mTiles; ++m) {
+      s.out.emplace_back();
+      for (int64_t t = 0; t < nTiles; ++t, it += 4)
+        s.out.back().push_back(SmallVector<Value>(it, it + 4));
+    }
+    return s;
+  }
+};
+
+} // namespace
+
+int64_t sparseAttentionMmaSharedBytes(const AttentionKernelParams &p) {
+  return MmaPlan(p).bytes();
+}
+
+gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
+                                       gpu::GPUModuleOp module,
+                                       const AttentionKernelParams &p) {
+  MmaPlan plan(p);
+  checkSupported(p, plan);
+  MLIRContext *ctx = builder.getContext();
+  declareDynamicShared(builder, module);
+  std::vector<KernelParam> params = sparseAttentionParams(ctx, p);
+  gpu::GPUFuncOp func = createKernel(builder, module, p.name, params,
+                                     {int32_t(plan.threads), 1, 1});
+  Block &entry = func.getBody().front();
+  auto arg = [&](StringRef name, int64_t dim = -1) {
+    return entry.getArgument(paramIndex(params, name, dim));
+  };
+
+  ImplicitLocOpBuilder b(func.getLoc(), builder);
+  b.setInsertionPointToStart(&entry);
+  MmaBuilder m(b, p, plan);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Value negInf = m.f32(-INFINITY), zeroF = m.f32(0);
+  int64_t dTiles = p.headDim / 8, mTiles = plan.mTiles;
+
+  AttentionEntry e = readAttentionEntry(m, p, arg);
+  Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, thread = e.thread;
+  Value count = e.count, listBase = e.listBase, groups = e.groups;
+  Value blockStart = e.blockStart, row = e.row, batchHead = e.batchHead;
+  AttentionEntry::Tensor q = e.q, k = e.k, v = e.v, o = e.out;
+  // Fragment coordinates: a quad of 4 threads shares a row.
+  Value quadRow = m.div(e.lane, m.index(4));  // 0..7
+  Value quadCol = m.rem(e.lane, m.index(4));  // 0..3
+  Value ldRow = m.rem(e.lane, m.index(8));    // ldmatrix: row within a matrix
+  Value ldMatrix = m.div(e.lane, m.index(8)); // ldmatrix: which of the four
+  Value ldMatrixLow = m.rem(ldMatrix, m.index(2));
+  Value ldMatrixHigh = m.div(ldMatrix, m.index(2));
+
+  Value halves = m.sharedView(m.half);
+  Value biases = m.sharedView(f32);
+  Value ids = m.sharedView(i32);
+
+  // --- Q: once into shared memory. ----------------------------------------
+  // A thread copies the same 16-byte column chunk of rows r0, r0 + T/chunks,
+  // ...: one division for the whole kernel, constant offsets after that.
+  int64_t chunks = plan.chunksPerRow();
+  int64_t rowStep = plan.threads / chunks;
+  Value firstRow = m.div(thread, m.index(chunks));
+  Value chunk = m.rem(thread, m.index(chunks));
+  Value chunkCol = m.mul(chunk, m.index(8));
+  for (int64_t it = 0; it < plan.br * chunks / plan.threads; ++it) {
+    Value r = m.add(firstRow, m.index(it * rowStep));
+    Value token = m.add(blockStart, r);
+    Value valid = m.ult(token, seqLen);
+    Value tokenC = m.select(valid, token, m.index(0));
+    Value src = m.add(m.add(q.base, m.mul(tokenC, q.tokenStride)), chunkCol);
+    Value dst = m.add(m.mul(r, m.index(plan.pitch)), chunkCol);
+    m.copy16(halves, dst, q.view, src, valid);
+  }
+  NVVM::CpAsyncCommitGroupOp::create(b);
+  Value warpRow = m.mul(e.warp, m.index(plan.warpRows));
+  // The A fragment of m tile `mt`, k16 step `kk`, from Q in shared memory.
+  // Matrices: rows 0-7 / 8-15 (bit 0) x columns 0-7 / 8-15 (bit 1).
+  Value qLane = m.add(
+      m.mul(m.add(warpRow, m.add(ldRow, m.mul(ldMatrixLow, m.index(8)))),
+            m.index(plan.pitch)),
+      m.mul(ldMatrixHigh, m.index(8)));
+  auto qFragment = [&](int64_t mt, int64_t kk) {
+    return m.ldmatrix4(
+        halves,
+        m.add(qLane, m.index(16 * mt * plan.pitch + 16 * kk)), false);
+  };
+
+  // --- Key tiles. ----------------------------------------------------------
+  // Tile t covers list slots [t*(Bc/N), ...) when N < Bc, or part
+  // t % (N/Bc) of slot t / (N/Bc) when N >= Bc.
+  bool gather = plan.n < plan.bc;
+  int64_t groupsPerTile = gather ? plan.bc / plan.n : 1;
+  int64_t tilesPerGroup = gather ? 1 : plan.n / plan.bc;
+  Value numTiles =
+      gather ? m.div(m.add(count, m.index(groupsPerTile - 1)),
+                     m.index(groupsPerTile))
+             : m.mul(count, m.index(tilesPerGroup));
+  Value minusOne = m.i32(-1);
+
+  // The group index of row `thread` of tile `tile` (-1: no group), loaded
+  // from global memory; threads past the tile's rows get -1.
+  auto fetchGroup = [&](Value tile) {
+    Value slot = gather ? m.add(m.mul(tile, m.index(groupsPerTile)),
+                                m.div(thread, m.index(plan.n)))
+                        : m.div(tile, m.index(tilesPerGroup));
+    Value valid = arith::AndIOp::create(
+        b, m.ult(thread, m.index(plan.bc)),
+        arith::AndIOp::create(b, m.ult(tile, numTiles), m.ult(slot, count)));
+    auto ifValid = scf::IfOp::create(b, TypeRange{i32}, valid, true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifValid.getThenRegion().front());
+      scf::YieldOp::create(b, ValueRange{memref::LoadOp::create(
+                                  b, groups, ValueRange{m.add(listBase, slot)})});
+      b.setInsertionPointToStart(&ifValid.getElseRegion().front());
+      scf::YieldOp::create(b, ValueRange{minusOne});
+    }
+    return ifValid.getResult(0);
+  };
+  auto stageIndex = [&](Value tile) { return m.rem(tile, m.index(plan.stages)); };
+  auto storeGroup = [&](Value stage, Value group) {
+    auto ifRow = scf::IfOp::create(b, m.ult(thread, m.index(plan.bc)), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+    memref::StoreOp::create(
+        b, group, ids,
+        ValueRange{m.add(m.add(m.index(plan.idsOffset(0)),
+                               m.mul(stage, m.index(plan.bc))),
+                         thread)});
+  };
+
+  // Where buffer `stage` keeps its K rows, V rows and column biases.
+  struct StageBases {
+    Value k, v, bias;
+  };
+  auto stageBases = [&](Value stage) {
+    Value halvesStride = m.index(plan.rows * plan.pitch);
+    return StageBases{
+        m.add(m.index(plan.kOffset(0)), m.mul(stage, halvesStride)),
+        m.add(m.index(plan.vOffset(0)), m.mul(stage, halvesStride)),
+        m.add(m.index(plan.biasOffset(0)), m.mul(stage, m.index(plan.rows)))};
+  };
+
+  // cp.async of tile `tile` into buffer `stage`, from its staged groups.
+  auto issueTile = [&](Value tile, Value stage) {
+    auto [kBase, vBase, biasBase] = stageBases(stage);
+    Value idsBase = m.add(m.index(plan.idsOffset(0)),
+                          m.mul(stage, m.index(plan.bc)));
+    Value within = gather ? Value() : m.mul(m.rem(tile, m.index(tilesPerGroup)),
+                                            m.index(plan.bc));
+    for (int64_t it = 0; it < plan.copiesPerThread(); ++it) {
+      Value r = m.add(firstRow, m.index(it * rowStep));
+      Value group = memref::LoadOp::create(b, ids, ValueRange{m.add(idsBase, r)});
+      Value hasGroup = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                             group, m.i32(0));
+      Value inGroup = gather ? m.rem(r, m.index(plan.n)) : m.add(within, r);
+      Value key = m.add(m.mul(m.toIndex(group), m.index(plan.n)), inGroup);
+      Value valid = arith::AndIOp::create(b, hasGroup, m.ult(key, seqLen));
+      Value keyC = m.select(valid, key, m.index(0));
+      Value dst = m.add(m.mul(r, m.index(plan.pitch)), chunkCol);
+      m.copy16(halves, m.add(kBase, dst), k.view,
+               m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), chunkCol),
+               valid);
+      m.copy16(halves, m.add(vBase, dst), v.view,
+               m.add(m.add(v.base, m.mul(keyC, v.tokenStride)), chunkCol),
+               valid);
+      // One thread per row writes the row's column bias and, for a masked
+      // row, marks the tile as needing the masked path.
+      Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk,
+                                          m.index(0));
+      auto ifFirst = scf::IfOp::create(b, first, false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      memref::StoreOp::create(b, m.select(valid, zeroF, negInf), biases,
+                              ValueRange{m.add(biasBase, r)});
+      Value invalid = arith::XOrIOp::create(
+          b, valid, arith::ConstantIntOp::create(b, 1, 1));
+      auto ifInvalid = scf::IfOp::create(b, invalid, false);
+      b.setInsertionPointToStart(&ifInvalid.getThenRegion().front());
+      memref::StoreOp::create(
+          b, arith::IndexCastOp::create(b, i32, tile), ids,
+          ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
+    }
+  };
+
+  // One tile of `columns` keys from buffer `stage` folded into the state.
+  // `masked`: add the column biases (some keys invalid, or tail bins);
+  // without, the scale and the running max fold into one FMA per logit.
+  auto computeTile = [&](Value stage, int64_t columns, State s, bool masked) {
+    auto [kBase, vBase, biasBase] = stageBases(stage);
+    // S = Q K^T: n8 tile j covers keys [8j, 8j + 8); one ldmatrix.x4 of K
+    // rows gives the B fragments of two k16 steps, used by every m tile.
+    int64_t nTiles = columns / 8;
+    Value kLane = m.add(m.mul(ldRow, m.index(plan.pitch)),
+                        m.mul(ldMatrix, m.index(8)));
+    SmallVector<SmallVector<SmallVector<Value>>> scores(
+        mTiles, SmallVector<SmallVector<Value>>(
+                    nTiles, SmallVector<Value>(4, zeroF)));
+    for (int64_t kk = 0; kk < p.headDim / 16; kk += 2) {
+      SmallVector<SmallVector<Value>> qa[2];
+      for (int64_t mt = 0; mt < mTiles; ++mt)
+        for (int64_t step = 0; step < 2; ++step)
+          qa[step].push_back(qFragment(mt, kk + step));
+      for (int64_t j = 0; j < nTiles; ++j) {
+        Value offset = m.add(m.add(kBase, kLane),
+                             m.index(8 * j * plan.pitch + 16 * kk));
+        SmallVector<Value> frag = m.ldmatrix4(halves, offset, false);
+        for (int64_t mt = 0; mt < mTiles; ++mt) {
+          scores[mt][j] = m.mma(qa[0][mt], {frag[0], frag[1]}, scores[mt][j]);
+          scores[mt][j] = m.mma(qa[1][mt], {frag[2], frag[3]}, scores[mt][j]);
+        }
+      }
+    }
+    // Online softmax in base 2 on the fragments: thread element (j, e) of m
+    // tile mt is row 16 mt + quadRow + 8 (e / 2), column 8j + 2 quadCol + e % 2.
+    // Biases are re-read from shared memory at each use rather than held:
+    // the masked path must not need more registers than the fast one.
+    Value biasLane = m.add(biasBase, m.mul(quadCol, m.index(2)));
+    auto bias = [&](int64_t j, int64_t e) -> Value {
+      return memref::LoadOp::create(
+          b, biases, ValueRange{m.add(biasLane, m.index(8 * j + e))});
+    };
+    State next = s;
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t r = 2 * mt + half;
+        Value rowMax = negInf;
+        for (int64_t j = 0; j < nTiles; ++j)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &x = scores[mt][j][2 * half + e];
+            if (masked)
+              x = m.addf(m.mulf(x, scaleLog2), bias(j, e));
+            rowMax = m.maxf(rowMax, x);
+          }
+        rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 1));
+        rowMax = m.maxf(rowMax, m.shuffleXor(rowMax, 2));
+        // Unmasked logits are scaled inside the exponent below; the scale
+        // is positive, so the max of the scaled row is the scaled max.
+        if (!masked)
+          rowMax = m.mulf(rowMax, scaleLog2);
+        Value newMax = m.maxf(s.max[r], rowMax);
+        // A row with every key masked so far keeps max -inf; exponentiate
+        // against 0 then, so that no -inf - -inf NaN appears.
+        Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
+                                            newMax, negInf);
+        Value safeMax = m.select(isInf, zeroF, newMax);
+        Value correction = m.exp2(m.subf(s.max[r], safeMax));
+        Value negMax = arith::NegFOp::create(b, safeMax);
+        Value rowSum = zeroF;
+        for (int64_t j = 0; j < nTiles; ++j)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value &x = scores[mt][j][2 * half + e];
+            x = masked ? m.exp2(m.subf(x, safeMax))
+                       : m.exp2(math::FmaOp::create(b, x, scaleLog2, negMax));
+            rowSum = m.addf(rowSum, x);
+          }
+        next.max[r] = newMax;
+        next.sum[r] = m.addf(m.mulf(s.sum[r], correction), rowSum);
+        for (auto &tile : next.out[mt])
+          for (int64_t e = 0; e < 2; ++e)
+            tile[2 * half + e] = m.mulf(tile[2 * half + e], correction);
+      }
+    // O += P V: the C fragments of n8 tiles 2kk and 2kk + 1 are the A
+    // fragment of k16 step kk; one ldmatrix.x4.trans of V rows gives the B
+    // fragments of two n8 tiles of head_dim, used by every m tile.
+    Value vLane = m.add(
+        m.mul(m.add(ldRow, m.mul(ldMatrixLow, m.index(8))), m.index(plan.pitch)),
+        m.mul(ldMatrixHigh, m.index(8)));
+    for (int64_t kk = 0; kk < columns / 16; ++kk) {
+      SmallVector<SmallVector<Value>> a;
+      for (int64_t mt = 0; mt < mTiles; ++mt) {
+        auto &sc = scores[mt];
+        a.push_back({m.pack(sc[2 * kk][0], sc[2 * kk][1]),
+                     m.pack(sc[2 * kk][2], sc[2 * kk][3]),
+                     m.pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
+                     m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])});
+      }
+      for (int64_t nt = 0; nt < dTiles; nt += 2) {
+        Value offset = m.add(m.add(vBase, vLane),
+                             m.index(16 * kk * plan.pitch + 8 * nt));
+        SmallVector<Value> frag = m.ldmatrix4(halves, offset, true);
+        for (int64_t mt = 0; mt < mTiles; ++mt) {
+          next.out[mt][nt] = m.mma(a[mt], {frag[0], frag[1]}, next.out[mt][nt]);
+          next.out[mt][nt + 1] =
+              m.mma(a[mt], {frag[2], frag[3]}, next.out[mt][nt + 1]);
+        }
+      }
+    }
+    return next;
+  };
+
+  State init;
+  init.max.assign(2 * mTiles, negInf);
+  init.sum.assign(2 * mTiles, zeroF);
+  init.out.assign(mTiles, SmallVector<SmallVector<Value>>(
+                              dTiles, SmallVector<Value>(4, zeroF)));
+
+  // Prologue: the group indices of the first `stages` tiles staged, the
+  // first stages - 1 tiles in flight.
+  for (int64_t st = 0; st < plan.stages; ++st)
+    storeGroup(m.index(st), fetchGroup(m.index(st)));
+  {
+    auto ifFirstThread = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread,
+                                 m.index(0)),
+        false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
+    for (int64_t st = 0; st < plan.stages; ++st)
+      memref::StoreOp::create(b, minusOne, ids,
+                              ValueRange{m.index(plan.maskedTileOffset(st))});
+  }
+  gpu::BarrierOp::create(b);
+  for (int64_t st = 0; st < plan.stages - 1; ++st) {
+    auto ifTile = scf::IfOp::create(b, m.ult(m.index(st), numTiles), false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifTile.getThenRegion().front());
+      issueTile(m.index(st), m.index(st));
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b);
+  }
+  auto loop = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
+                                 init.flatten());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value t = loop.getInductionVar();
+    // The indices of tile t + stages, in flight during this tile's math.
+    Value later = m.add(t, m.index(plan.stages));
+    Value laterGroup = fetchGroup(later);
+    Value ahead = m.add(t, m.index(plan.stages - 1));
+    auto ifAhead = scf::IfOp::create(b, m.ult(ahead, numTiles), false);
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(&ifAhead.getThenRegion().front());
+      issueTile(ahead, stageIndex(ahead));
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b);
+    NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
+    gpu::BarrierOp::create(b);
+    State s = State::unflatten(loop.getRegionIterArgs(), mTiles, dTiles);
+    Value stage = stageIndex(t);
+    Value lastMasked = memref::LoadOp::create(
+        b, ids, ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
+    Value isMasked = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq, lastMasked,
+        arith::IndexCastOp::create(b, i32, t));
+    SmallVector<Type> stateTypes(s.flatten().size(), f32);
+    auto ifMasked = scf::IfOp::create(b, stateTypes, isMasked, true);
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(&ifMasked.getThenRegion().front());
+      scf::YieldOp::create(b, computeTile(stage, plan.bc, s, true).flatten());
+      b.setInsertionPointToStart(&ifMasked.getElseRegion().front());
+      scf::YieldOp::create(b, computeTile(stage, plan.bc, s, false).flatten());
+    }
+    State next = State::unflatten(ifMasked.getResults(), mTiles, dTiles);
+    storeGroup(stageIndex(later), laterGroup);
+    gpu::BarrierOp::create(b);
+    scf::YieldOp::create(b, next.flatten());
+  }
+  State state = State::unflatten(loop.getResults(), mTiles, dTiles);
+
+  // --- Tail bins: one more tile, from buffer 0. ----------------------------
+  if (p.bins > 0) {
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    Value tailKeys = globalView(b, arg("tail_keys"), f32);
+    Value tailValues = globalView(b, arg("tail_values"), f32);
+    Value tailLogCounts = globalView(b, arg("tail_log_counts"), f32);
+    Value binBase = m.mul(row, m.index(p.bins));
+    // Every thread converts whole f32 pairs; rows past `bins` are zeros.
+    int64_t pairs = plan.binsPad * p.headDim / 2;
+    for (int64_t it = 0; it < (pairs + plan.threads - 1) / plan.threads;
+         ++it) {
+      Value pair = m.add(thread, m.index(it * plan.threads));
+      Value r = m.div(pair, m.index(p.headDim / 2));
+      Value col = m.mul(m.rem(pair, m.index(p.headDim / 2)), m.index(2));
+      Value inTile = m.ult(pair, m.index(pairs));
+      auto ifInTile = scf::IfOp::create(b, inTile, false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifInTile.getThenRegion().front());
+      Value isBin = m.ult(r, m.index(p.bins));
+      Value rC = m.select(isBin, r, m.index(0));
+      Value src = m.add(m.mul(m.add(binBase, rC), m.index(p.headDim)), col);
+      Value dst = m.add(m.mul(r, m.index(plan.pitch)), col);
+      auto pair2 = VectorType::get({2}, f32);
+      for (auto [from, base] : {std::pair(tailKeys, plan.kOffset(0)),
+                                std::pair(tailValues, plan.vOffset(0))}) {
+        Value values = vector::LoadOp::create(b, pair2, from, ValueRange{src});
+        values = m.select(isBin, values,
+                          arith::ConstantOp::create(
+                              b, DenseElementsAttr::get(
+                                     pair2, b.getF32FloatAttr(0))));
+        Value halvesPair = arith::TruncFOp::create(
+            b, VectorType::get({2}, m.half), values);
+        vector::StoreOp::create(b, halvesPair, halves,
+                                ValueRange{m.add(m.index(base), dst)});
+      }
+      // The bias of bin column r: log2(n_b); -inf for padding columns.
+      Value firstPair = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, col,
+                                              m.index(0));
+      auto ifFirst = scf::IfOp::create(b, firstPair, false);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      Value logCount = memref::LoadOp::create(
+          b, tailLogCounts, ValueRange{m.add(binBase, rC)});
+      Value bias = m.select(isBin, m.mulf(logCount, m.f32(kLog2e)), negInf);
+      memref::StoreOp::create(
+          b, bias, biases,
+          ValueRange{m.add(m.index(plan.biasOffset(0)), r)});
+    }
+    gpu::BarrierOp::create(b);
+    state = computeTile(m.index(0), plan.binsPad, state, /*masked=*/true);
+  }
+
+  // --- Epilogue: O / sum, rows past the sequence end skipped. ---------------
+  for (int64_t mt = 0; mt < mTiles; ++mt)
+    for (int64_t half = 0; half < 2; ++half) {
+      int64_t ri = 2 * mt + half;
+      Value sum = state.sum[ri];
+      sum = m.addf(sum, m.shuffleXor(sum, 1));
+      sum = m.addf(sum, m.shuffleXor(sum, 2));
+      Value hasKeys =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, zeroF);
+      Value inverse =
+          m.select(hasKeys, arith::DivFOp::create(b, m.f32(1), sum), zeroF);
+      Value r = m.add(m.add(warpRow, quadRow), m.index(16 * mt + 8 * half));
+      Value token = m.add(blockStart, r);
+      auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+      Value rowBase = m.add(o.base, m.mul(token, o.tokenStride));
+      for (int64_t nt = 0; nt < dTiles; ++nt) {
+        Value packed =
+            m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
+                   m.mulf(state.out[mt][nt][2 * half + 1], inverse));
+        Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
+        vector::StoreOp::create(b, packed, o.view,
+                                ValueRange{m.add(rowBase, col)},
+                                /*nontemporal=*/false, llvm::MaybeAlign(4));
+      }
+      if (p.writeLse) {
+        Value lse = m.select(
+            hasKeys,
+            m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)), negInf);
+        auto ifQuadLead = scf::IfOp::create(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, quadCol,
+                                  m.index(0)),
+            false);
+        b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
+        memref::StoreOp::create(
+            b, lse, globalView(b, arg("lse"), f32),
+            ValueRange{m.add(m.mul(batchHead, seqLen), token)});
+      }
+    }
+
+  b.setInsertionPointToEnd(&entry);
+  gpu::ReturnOp::create(b);
+  return func;
+}
+
+} // namespace sattn

@@ -1,0 +1,56 @@
+//===- SparseAttentionSignature.h - Parameters of attention kernels -*- C++ -*-===//
+
+#ifndef SATTN_TEMPLATES_SPARSEATTENTIONSIGNATURE_H
+#define SATTN_TEMPLATES_SPARSEATTENTIONSIGNATURE_H
+
+#include "templates/KernelBuilder.h"
+#include "templates/KernelParams.h"
+
+namespace sattn {
+
+/// The parameters of the sparse attention kernels, in PTX order. Every
+/// sparse-attention template takes this same list, so the runtime binds them
+/// the same way whichever template was chosen:
+///   q, k, v, out                 buffers (bf16/fp16)
+///   {q,k,v,out} strides 0,1,2    batch, head and token strides in elements
+///                                (head_dim contiguous: [B,H,S,D] and
+///                                [B,S,H,D] both work without a copy)
+///   groups, counts               the index lists [B,H,NQ,capacity] and their
+///                                lengths [B,H,NQ] (i32)
+///   tail_keys, tail_values,      with bins > 0: [B,H,NQ,bins,D] and
+///   tail_log_counts              [B,H,NQ,bins] (f32)
+///   lse                          with writeLse: [B,H,S] (f32)
+///   seq_len, capacity, scale     i32, i32, f32
+std::vector<KernelParam> sparseAttentionParams(mlir::MLIRContext *ctx,
+                                               const AttentionKernelParams &p);
+
+/// What every sparse-attention kernel reads first, as values at its entry:
+/// the CTA's coordinates (grid x = query block, y = head, z = batch), the
+/// views of q, k, v and out at its (batch, head), and its index list with
+/// the count clamped into [0, capacity]. The templates differ in how they
+/// walk the list, not in these.
+struct AttentionEntry {
+  struct Tensor {
+    mlir::Value view, base, tokenStride; // elements; head_dim contiguous
+  };
+  Tensor q, k, v, out;
+  mlir::Value seqLen, capacity, scaleLog2;
+  mlir::Value queryBlock, head, batch, numQueryBlocks, heads;
+  /// batch * heads + head, and the (batch, head, query block) row of the
+  /// index lists.
+  mlir::Value batchHead, row;
+  /// First token of the query block.
+  mlir::Value blockStart;
+  mlir::Value thread, warp, lane;
+  mlir::Value groups, counts, count, listBase;
+};
+
+/// Emits the entry reads at the builder's insertion point. `arg` gives the
+/// kernel argument of a parameter (name, stride dim).
+AttentionEntry
+readAttentionEntry(KernelOps &ops, const AttentionKernelParams &p,
+                   llvm::function_ref<mlir::Value(llvm::StringRef, int64_t)> arg);
+
+} // namespace sattn
+
+#endif // SATTN_TEMPLATES_SPARSEATTENTIONSIGNATURE_H

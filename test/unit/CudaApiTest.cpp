@@ -1,0 +1,99 @@
+//===- CudaApiTest.cpp - runtime/CudaApi.h against cuda.h -----------------===//
+//
+// The runtime declares the driver API itself so that it builds without the
+// CUDA Toolkit; where cuda.h exists, every value and signature must agree.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/CudaApi.h"
+
+#include <cuda.h>
+#include <gtest/gtest.h>
+
+#include <tuple>
+#include <type_traits>
+
+namespace cu = sattn::cu;
+
+static_assert(sizeof(cu::DevicePtr) == sizeof(CUdeviceptr));
+static_assert(std::is_same_v<cu::Device, CUdevice>);
+static_assert(cu::kSuccess == CUDA_SUCCESS);
+static_assert(cu::kErrorInvalidValue == CUDA_ERROR_INVALID_VALUE);
+static_assert(cu::kErrorOutOfMemory == CUDA_ERROR_OUT_OF_MEMORY);
+static_assert(cu::kErrorNoDevice == CUDA_ERROR_NO_DEVICE);
+static_assert(cu::kMultiprocessorCount ==
+              CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+static_assert(cu::kComputeCapabilityMajor ==
+              CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+static_assert(cu::kComputeCapabilityMinor ==
+              CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+static_assert(cu::kMaxSharedMemoryPerBlockOptin ==
+              CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+static_assert(cu::kMaxThreadsPerBlock == CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
+static_assert(cu::kSharedSizeBytes == CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+static_assert(cu::kLocalSizeBytes == CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
+static_assert(cu::kNumRegs == CU_FUNC_ATTRIBUTE_NUM_REGS);
+static_assert(cu::kMaxDynamicSharedSizeBytes ==
+              CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
+static_assert(cu::kJitInfoLogBuffer == CU_JIT_INFO_LOG_BUFFER);
+static_assert(cu::kJitInfoLogBufferSizeBytes ==
+              CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES);
+static_assert(cu::kJitErrorLogBuffer == CU_JIT_ERROR_LOG_BUFFER);
+static_assert(cu::kJitErrorLogBufferSizeBytes ==
+              CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
+static_assert(cu::kPointerMemoryType == CU_POINTER_ATTRIBUTE_MEMORY_TYPE);
+static_assert(cu::kPointerDeviceOrdinal == CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL);
+static_assert(cu::kMemoryHost == CU_MEMORYTYPE_HOST);
+static_assert(cu::kMemoryDevice == CU_MEMORYTYPE_DEVICE);
+static_assert(cu::kMemoryArray == CU_MEMORYTYPE_ARRAY);
+static_assert(cu::kMemoryUnified == CU_MEMORYTYPE_UNIFIED);
+
+// The parameters of the calls whose parameters are not enums are exactly
+// cuda.h's; results are CUresult, an enum with int's ABI, in the runtime int.
+template <typename F> struct Parameters;
+template <typename R, typename... A> struct Parameters<R (*)(A...)> {
+  using type = std::tuple<A...>;
+  static_assert(sizeof(R) == sizeof(int));
+};
+static_assert(std::is_same_v<cu::Context, CUcontext>);
+static_assert(std::is_same_v<cu::Module, CUmodule>);
+static_assert(std::is_same_v<cu::Function, CUfunction>);
+static_assert(std::is_same_v<cu::Stream, CUstream>);
+static_assert(std::is_same_v<cu::Event, CUevent>);
+static_assert(std::is_same_v<cu::DevicePtr, CUdeviceptr>);
+#define SATTN_SAME_SIGNATURE(ours, theirs)                                     \
+  static_assert(std::is_same_v<Parameters<ours>::type,                        \
+                               Parameters<decltype(&theirs)>::type>,           \
+                #theirs)
+SATTN_SAME_SIGNATURE(cu::InitFn, cuInit);
+SATTN_SAME_SIGNATURE(cu::DriverGetVersionFn, cuDriverGetVersion);
+SATTN_SAME_SIGNATURE(cu::DeviceGetCountFn, cuDeviceGetCount);
+SATTN_SAME_SIGNATURE(cu::DeviceGetFn, cuDeviceGet);
+SATTN_SAME_SIGNATURE(cu::DeviceGetNameFn, cuDeviceGetName);
+SATTN_SAME_SIGNATURE(cu::DevicePrimaryCtxRetainFn, cuDevicePrimaryCtxRetain);
+SATTN_SAME_SIGNATURE(cu::DevicePrimaryCtxReleaseFn, cuDevicePrimaryCtxRelease_v2);
+SATTN_SAME_SIGNATURE(cu::CtxSetCurrentFn, cuCtxSetCurrent);
+SATTN_SAME_SIGNATURE(cu::CtxGetCurrentFn, cuCtxGetCurrent);
+SATTN_SAME_SIGNATURE(cu::CtxSynchronizeFn, cuCtxSynchronize);
+SATTN_SAME_SIGNATURE(cu::ModuleUnloadFn, cuModuleUnload);
+SATTN_SAME_SIGNATURE(cu::ModuleGetFunctionFn, cuModuleGetFunction);
+SATTN_SAME_SIGNATURE(cu::LaunchKernelFn, cuLaunchKernel);
+SATTN_SAME_SIGNATURE(cu::MemAllocFn, cuMemAlloc_v2);
+SATTN_SAME_SIGNATURE(cu::MemFreeFn, cuMemFree_v2);
+SATTN_SAME_SIGNATURE(cu::MemcpyHtoDFn, cuMemcpyHtoD_v2);
+SATTN_SAME_SIGNATURE(cu::MemcpyDtoHFn, cuMemcpyDtoH_v2);
+SATTN_SAME_SIGNATURE(cu::MemsetD8Fn, cuMemsetD8_v2);
+SATTN_SAME_SIGNATURE(cu::MemGetInfoFn, cuMemGetInfo_v2);
+SATTN_SAME_SIGNATURE(cu::StreamCreateFn, cuStreamCreate);
+SATTN_SAME_SIGNATURE(cu::StreamDestroyFn, cuStreamDestroy_v2);
+SATTN_SAME_SIGNATURE(cu::StreamSynchronizeFn, cuStreamSynchronize);
+SATTN_SAME_SIGNATURE(cu::EventCreateFn, cuEventCreate);
+SATTN_SAME_SIGNATURE(cu::EventDestroyFn, cuEventDestroy_v2);
+SATTN_SAME_SIGNATURE(cu::EventRecordFn, cuEventRecord);
+SATTN_SAME_SIGNATURE(cu::EventSynchronizeFn, cuEventSynchronize);
+SATTN_SAME_SIGNATURE(cu::EventElapsedTimeFn, cuEventElapsedTime_v2);
+
+TEST(CudaApi, DeclarationsMatchCudaH) {
+  // Checked at compile time; this test exists so that ctest lists the check.
+  EXPECT_EQ(cu::kNumRegs, CU_FUNC_ATTRIBUTE_NUM_REGS);
+}
