@@ -434,6 +434,28 @@ double topShare(const Tensor &q, const Tensor &k, int64_t b, int64_t h,
   return mean / double(samples);
 }
 
+ProblemParams problemOf(const SyntheticSpec &spec) {
+  ProblemParams p;
+  p.batch = spec.batch;
+  p.heads = spec.heads;
+  p.headDim = spec.headDim;
+  p.grid = spec.grid;
+  p.textTokens = spec.textTokens;
+  p.textPosition = spec.textPosition;
+  return p;
+}
+
+SyntheticSpec specFor(const ProblemParams &problem) {
+  SyntheticSpec spec;
+  spec.batch = problem.batch;
+  spec.heads = problem.heads;
+  spec.headDim = problem.headDim;
+  spec.grid = problem.grid;
+  spec.textTokens = problem.textTokens;
+  spec.textPosition = problem.textPosition;
+  return spec;
+}
+
 SyntheticInputs makeSynthetic(const SyntheticSpec &spec) {
   std::optional<std::vector<SyntheticHead>> kinds =
       syntheticKinds(spec.name, spec.heads);

@@ -90,6 +90,11 @@ syntheticKinds(const std::string &name, int64_t heads);
 /// Requires a known name, positive sizes and a 3-entry grid.
 SyntheticInputs makeSynthetic(const SyntheticSpec &spec);
 
+/// The problem (shape and token layout) of the inputs `spec` makes.
+ProblemParams problemOf(const SyntheticSpec &spec);
+/// A spec for inputs of `problem`'s shape and token layout.
+SyntheticSpec specFor(const ProblemParams &problem);
+
 /// The mean share of the attention mass that each query's exact top
 /// `fraction` of keys carries, over `samples` queries of head (b, h) spread
 /// by a golden-ratio sequence (all queries when samples >= S).

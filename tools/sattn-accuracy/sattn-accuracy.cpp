@@ -334,17 +334,11 @@ ref::SyntheticSpec syntheticSpec(const VariantParams *variant) {
     fail("--synthetic",
          "unknown name \"" + syntheticName + "\" (allowed: " + names + ")");
   }
-  ref::SyntheticSpec spec;
+  // The variant's shape, unless flags say otherwise.
+  ref::SyntheticSpec spec =
+      variant ? ref::specFor(variant->problem) : ref::SyntheticSpec();
   spec.name = syntheticName;
   spec.seed = seed;
-  if (variant) { // the variant's shape, unless flags say otherwise
-    spec.batch = variant->problem.batch;
-    spec.heads = variant->problem.heads;
-    spec.headDim = variant->problem.headDim;
-    spec.grid = variant->problem.grid;
-    spec.textTokens = variant->problem.textTokens;
-    spec.textPosition = variant->problem.textPosition;
-  }
   if (batchOption.getNumOccurrences())
     spec.batch = batchOption;
   if (headsOption.getNumOccurrences())
@@ -377,13 +371,7 @@ Inputs makeInputs(const ref::SyntheticSpec &spec) {
   in.q = std::move(made.q);
   in.k = std::move(made.k);
   in.v = std::move(made.v);
-  ProblemParams &p = in.problem;
-  p.batch = spec.batch;
-  p.heads = spec.heads;
-  p.headDim = spec.headDim;
-  p.grid = spec.grid;
-  p.textTokens = spec.textTokens;
-  p.textPosition = spec.textPosition;
+  in.problem = ref::problemOf(spec);
   json::Array kinds, shares;
   for (ref::SyntheticHead kind : made.kinds)
     kinds.push_back(ref::toString(kind));
