@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the variant files of the accuracy findings (bench/ACCURACY.md).
 
-usage: bench/variants/generate.py   (rewrites bench/variants/*.json)
+usage: bench/variants/generate.py   (rewrites bench/variants/blocks-*.json
+                                     and schedule-*.json)
 
 Shape: the synthetic default, 8 x 32 x 32 latent (S = 8192), 4 heads,
 head_dim 64, no text. Finding 2 crosses the token order, the block-score
