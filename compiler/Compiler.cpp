@@ -48,10 +48,10 @@ std::string dtypeName(Type type) {
 /// func.func @attention(%q, %k, %v) -> out { sattn.attention }
 func::FuncOp buildEntry(OpBuilder &b, ModuleOp module, const VariantParams &v) {
   const ProblemParams &p = v.problem;
-  Type element = p.dtype == DType::BF16 ? Type(b.getBF16Type())
-                                        : Type(b.getF16Type());
-  auto type = RankedTensorType::get({p.batch, p.heads, p.seqLen(), p.headDim},
-                                    element);
+  Type element =
+      p.dtype == DType::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
+  auto type =
+      RankedTensorType::get({p.batch, p.heads, p.seqLen(), p.headDim}, element);
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
   auto func = func::FuncOp::create(b, loc, "attention",
@@ -83,8 +83,8 @@ public:
     func.walk([&](Operation *op) {
       if (op->getDialect()->getNamespace() != "sattn")
         return;
-      std::string stage = op->getName().stripDialect().str() + "_" +
-                          std::to_string(index++);
+      std::string stage =
+          op->getName().stripDialect().str() + "_" + std::to_string(index++);
       std::map<unsigned, std::string> resultNames;
       if (auto asmOp = dyn_cast<OpAsmOpInterface>(op))
         asmOp.getAsmResultNames([&](Value v, StringRef name) {
@@ -191,8 +191,8 @@ Manifest collectManifest(ModuleOp module, func::FuncOp func,
       stage.outputs.push_back(names[result]);
     if (auto kernel = op->getAttrOfType<SymbolRefAttr>("sattn.kernel")) {
       stage.kernel = kernel.getLeafReference().str();
-      auto gpuFunc = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
-          module, kernel);
+      auto gpuFunc =
+          SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(module, kernel);
       m.kernels.push_back(describeKernel(gpuFunc, op, names));
     }
     m.stages.push_back(std::move(stage));
@@ -214,9 +214,8 @@ llvm::Error checkPtxAgainstManifest(StringRef ptx, const Manifest &m) {
     size_t count = params.count(StringRef(k.name + "_param_"));
     if (count != k.params.size())
       return llvm::createStringError(
-          "internal error: kernel " + k.name + " has " +
-          std::to_string(count) + " PTX parameters, the manifest " +
-          std::to_string(k.params.size()));
+          "internal error: kernel " + k.name + " has " + std::to_string(count) +
+          " PTX parameters, the manifest " + std::to_string(k.params.size()));
   }
   return llvm::Error::success();
 }

@@ -66,9 +66,8 @@ std::string writeManifestJson(const Manifest &m) {
   for (const ManifestKernel &k : m.kernels) {
     ojson params = ojson::array();
     for (const ManifestParam &p : k.params) {
-      ojson param = {{"role", toString(p.role)},
-                     {"name", p.name},
-                     {"type", p.type}};
+      ojson param = {
+          {"role", toString(p.role)}, {"name", p.name}, {"type", p.type}};
       if (p.role == ManifestParam::Role::Stride)
         param["dim"] = p.dim;
       if (!p.buffer.empty())
@@ -141,7 +140,8 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
       kernel.name = k.at("name").get<std::string>();
       kernel.stage = k.at("stage").get<std::string>();
       kernel.grid = k.at("grid").get<std::array<int64_t, 3>>();
-      kernel.gridFormula = k.at("grid_formula").get<std::array<std::string, 3>>();
+      kernel.gridFormula =
+          k.at("grid_formula").get<std::array<std::string, 3>>();
       kernel.block = k.at("block").get<std::array<int64_t, 3>>();
       kernel.dynamicSharedMemory = k.at("dynamic_shared_memory").get<int64_t>();
       for (const json &p : k.at("params")) {

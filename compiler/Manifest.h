@@ -57,7 +57,7 @@ struct ManifestKernel {
 };
 
 struct ManifestStage {
-  std::string op; // "sattn.pool"
+  std::string op;     // "sattn.pool"
   std::string kernel; // empty: no kernel template for this stage yet
   std::vector<std::string> inputs, outputs;
 };

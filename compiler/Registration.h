@@ -1,4 +1,5 @@
-//===- Registration.h - Dialects and interfaces the compiler needs -*- C++ -*-===//
+//===- Registration.h - Dialects and interfaces the compiler needs -*- C++
+//-*-===//
 
 #ifndef SATTN_COMPILER_REGISTRATION_H
 #define SATTN_COMPILER_REGISTRATION_H

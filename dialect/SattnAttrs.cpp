@@ -1,4 +1,5 @@
-//===- SattnAttrs.cpp - #sattn.variant <-> VariantParams -------------------===//
+//===- SattnAttrs.cpp - #sattn.variant <-> VariantParams
+//-------------------===//
 
 #include "dialect/SattnAttrs.h"
 #include "dialect/SattnDialect.h"
@@ -145,14 +146,12 @@ struct Sections {
     llvm::SmallVector<StepDensity> steps;
     for (auto [step, density] : v.schedule.densityByStep)
       steps.push_back({step, F64{density}});
-    schedule = ScheduleAttr::get(ctx, v.schedule.denseWarmupSteps,
-                                 v.schedule.refreshEvery,
-                                 F64{v.schedule.densityDecay},
-                                 F64{v.schedule.minDensity}, steps);
-    adaptive = AdaptiveAttr::get(ctx, v.adaptive.enabled,
-                                 F64{v.adaptive.targetRecall},
-                                 F64{v.adaptive.minDensity},
-                                 F64{v.adaptive.maxDensity});
+    schedule = ScheduleAttr::get(
+        ctx, v.schedule.denseWarmupSteps, v.schedule.refreshEvery,
+        F64{v.schedule.densityDecay}, F64{v.schedule.minDensity}, steps);
+    adaptive = AdaptiveAttr::get(
+        ctx, v.adaptive.enabled, F64{v.adaptive.targetRecall},
+        F64{v.adaptive.minDensity}, F64{v.adaptive.maxDensity});
     tail = TailAttr::get(ctx, v.tail.bins);
     linear = LinearAttr::get(ctx, v.linear.enabled, v.linear.routing);
     target = TargetAttr::get(ctx, v.target.arch);

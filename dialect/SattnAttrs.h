@@ -98,8 +98,8 @@ struct FieldSyntax<E, std::enable_if_t<std::is_enum_v<E>>> {
       return mlir::failure();
     if (auto value = parseEnum<E>(name))
       return *value;
-    return parser.emitError(loc) << EnumInfo<E>::field << ": "
-                                 << unknownEnumMessage<E>(name);
+    return parser.emitError(loc)
+           << EnumInfo<E>::field << ": " << unknownEnumMessage<E>(name);
   }
   static void print(mlir::AsmPrinter &printer, E value) {
     printer.printKeywordOrString(toString(value));

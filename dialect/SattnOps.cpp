@@ -1,4 +1,5 @@
-//===- SattnOps.cpp - Verifiers of the sattn ops ---------------------------===//
+//===- SattnOps.cpp - Verifiers of the sattn ops
+//---------------------------===//
 //
 // The verifiers check that the tensor shapes agree with each other and with
 // the tile sizes (see the shape names at the top of SattnOps.td), and that
@@ -28,8 +29,8 @@ std::string shapeString(ArrayRef<int64_t> shape) {
   std::string out;
   llvm::raw_string_ostream os(out);
   llvm::interleave(
-      shape, os, [&](int64_t d) { os << (d == kDyn ? "?" : std::to_string(d)); },
-      "x");
+      shape, os,
+      [&](int64_t d) { os << (d == kDyn ? "?" : std::to_string(d)); }, "x");
   return out;
 }
 
@@ -64,9 +65,9 @@ LogicalResult checkOneOf(Operation *op, StringRef field, int64_t value,
                          std::initializer_list<int64_t> allowed) {
   if (llvm::is_contained(allowed, value))
     return success();
-  return op->emitOpError()
-         << fieldIssue(field, "unsupported value " + std::to_string(value))
-                .str();
+  return op->emitOpError() << fieldIssue(field, "unsupported value " +
+                                                    std::to_string(value))
+                                  .str();
 }
 
 /// Index lists `[B, H, NQ, C]` with C <= G, and their counts `[B, H, NQ]`.
@@ -126,10 +127,11 @@ template <typename Op> static LogicalResult verifyPermute(Op op) {
                         op.getOrder().getTile().end());
   if (failed(checkSections(op, v)))
     return failure();
-  if (dim(op.getInput(), 2) != kDyn && dim(op.getInput(), 2) != v.problem.seqLen())
-    return op.emitOpError() << "input has " << dim(op.getInput(), 2)
-                            << " tokens but the layout has "
-                            << v.problem.seqLen();
+  if (dim(op.getInput(), 2) != kDyn &&
+      dim(op.getInput(), 2) != v.problem.seqLen())
+    return op.emitOpError()
+           << "input has " << dim(op.getInput(), 2)
+           << " tokens but the layout has " << v.problem.seqLen();
   return success();
 }
 LogicalResult ReorderOp::verify() { return verifyPermute(*this); }
@@ -137,9 +139,9 @@ LogicalResult UnreorderOp::verify() { return verifyPermute(*this); }
 
 LogicalResult PoolOp::verify() {
   Value in = getInput();
-  return checkShape(*this, "means", getMeans(),
-                    {dim(in, 0), dim(in, 1), ceilDiv(dim(in, 2), getTile()),
-                     dim(in, 3)});
+  return checkShape(
+      *this, "means", getMeans(),
+      {dim(in, 0), dim(in, 1), ceilDiv(dim(in, 2), getTile()), dim(in, 3)});
 }
 
 LogicalResult ScoreOp::verify() {
@@ -152,16 +154,17 @@ LogicalResult ScoreOp::verify() {
   int64_t nq = ceilDiv(s, blockQ), numGroups = ceilDiv(s, group);
   if (blockQ % v.scoring.poolQ != 0 || group % v.scoring.poolK != 0)
     return emitOpError() << "scoring tiles " << v.scoring.poolQ << "x"
-                         << v.scoring.poolK << " do not divide block_q = "
-                         << blockQ << " and group = " << group;
+                         << v.scoring.poolK
+                         << " do not divide block_q = " << blockQ
+                         << " and group = " << group;
   Value qm = getQueryMeans();
   int64_t b = dim(qm, 0), h = dim(qm, 1), d = dim(qm, 3);
   bool softmaxSum = v.scoring.aggregate == ScoreAggregate::SoftmaxSum;
   int64_t queryTiles = softmaxSum ? ceilDiv(s, v.scoring.poolQ) : nq;
   int64_t keyTiles = softmaxSum ? ceilDiv(s, v.scoring.poolK) : numGroups;
   if (failed(checkShape(*this, "query_means", qm, {b, h, queryTiles, d})) ||
-      failed(checkShape(*this, "key_means", getKeyMeans(),
-                        {b, h, keyTiles, d})) ||
+      failed(
+          checkShape(*this, "key_means", getKeyMeans(), {b, h, keyTiles, d})) ||
       failed(checkShape(*this, "scores", getScores(), {b, h, nq, numGroups})))
     return failure();
   if (!getParentGroups())
@@ -216,9 +219,9 @@ LogicalResult SelectOp::verify() {
 
 LogicalResult TailBinsOp::verify() {
   if (getBins() > 64)
-    return emitOpError() << fieldIssue("tail.bins", "value " +
-                                                        std::to_string(getBins()) +
-                                                        " is out of range")
+    return emitOpError() << fieldIssue("tail.bins",
+                                       "value " + std::to_string(getBins()) +
+                                           " is out of range")
                                 .str();
   Value scores = getScores();
   int64_t b = dim(scores, 0), h = dim(scores, 1), bins = getBins();
@@ -231,8 +234,8 @@ LogicalResult TailBinsOp::verify() {
                         {b, h, numGroups, d})) ||
       failed(checkShape(*this, "value_means", getValueMeans(),
                         {b, h, numGroups, d})) ||
-      failed(checkShape(*this, "tail_keys", getTailKeys(),
-                        {b, h, nq, bins, d})) ||
+      failed(
+          checkShape(*this, "tail_keys", getTailKeys(), {b, h, nq, bins, d})) ||
       failed(checkShape(*this, "tail_values", getTailValues(),
                         {b, h, nq, bins, d})))
     return failure();
@@ -245,7 +248,8 @@ LogicalResult SparseAttentionOp::verify() {
       failed(checkOneOf(*this, "block.k", getBlockK(), {16, 32, 64, 128})))
     return failure();
   if (!(getScale().convertToDouble() > 0))
-    return emitOpError() << fieldIssue("problem.scale", "is not positive").str();
+    return emitOpError()
+           << fieldIssue("problem.scale", "is not positive").str();
   Value q = getQ();
   int64_t b = dim(q, 0), h = dim(q, 1), s = dim(q, 2), d = dim(q, 3);
   if (d != kDyn && failed(checkOneOf(*this, "problem.head_dim", d, {64, 128})))

@@ -95,7 +95,8 @@ public:
       return fail(field, "expected a number, got " + describe(v));
     out = v.get<double>();
   }
-  void read(const json &v, const std::string &field, std::optional<double> &out) {
+  void read(const json &v, const std::string &field,
+            std::optional<double> &out) {
     double value = 0;
     read(v, field, value);
     if (ok())
@@ -188,8 +189,8 @@ VariantResult parseVariantJson(std::string_view text) {
                     "is not valid JSON: " + printable(what) + kDocumentAllowed};
     return result;
   } catch (const std::exception &e) {
-    result.issue = {"document",
-                    "cannot be read: " + printable(e.what()) + kDocumentAllowed};
+    result.issue = {"document", "cannot be read: " + printable(e.what()) +
+                                    kDocumentAllowed};
     return result;
   }
 
@@ -197,9 +198,8 @@ VariantResult parseVariantJson(std::string_view text) {
   Reader r;
   try {
     if (r.object(doc, "",
-                 {"name", "problem", "reorder", "block", "scoring",
-                  "selection", "schedule", "adaptive", "tail", "linear",
-                  "target"})) {
+                 {"name", "problem", "reorder", "block", "scoring", "selection",
+                  "schedule", "adaptive", "tail", "linear", "target"})) {
       r.field(doc, "", "name", v.name);
       // The problem's shape has no sensible default.
       for (const char *required : {"problem"})
@@ -366,7 +366,8 @@ std::string writeVariantJson(const VariantParams &v, int indent) {
   ojson doc = {
       {"name", v.name},
       {"problem", problem},
-      {"reorder", {{"kind", toString(v.reorder.kind)}, {"tile", v.reorder.tile}}},
+      {"reorder",
+       {{"kind", toString(v.reorder.kind)}, {"tile", v.reorder.tile}}},
       {"block", {{"q", v.block.q}, {"k", v.block.k}}},
       {"scoring",
        {{"pool", {{"q", v.scoring.poolQ}, {"k", v.scoring.poolK}}},

@@ -58,7 +58,8 @@ bool operator==(const VariantParams &a, const VariantParams &b) {
   return a.name == b.name && problem(a.problem) == problem(b.problem) &&
          a.reorder.kind == b.reorder.kind && a.reorder.tile == b.reorder.tile &&
          a.block.q == b.block.q && a.block.k == b.block.k &&
-         scoring(a) == scoring(b) && selection(a.selection) == selection(b.selection) &&
+         scoring(a) == scoring(b) &&
+         selection(a.selection) == selection(b.selection) &&
          schedule(a.schedule) == schedule(b.schedule) &&
          adaptive(a.adaptive) == adaptive(b.adaptive) &&
          a.tail.bins == b.tail.bins && a.linear.enabled == b.linear.enabled &&
@@ -91,8 +92,8 @@ std::string allowedFor(std::string_view field) {
       {"selection.density", "a number in (0, 1]"},
       {"selection.p", "a number in (0, 1]"},
       {"selection.threshold", "a number in [0, 1)"},
-      {"selection.keep", "a list of distinct values from " +
-                             enumSpellings<KeepGroup>()},
+      {"selection.keep",
+       "a list of distinct values from " + enumSpellings<KeepGroup>()},
       {"schedule.dense_warmup_steps", "an integer >= 0"},
       {"schedule.refresh_every", "an integer >= 1"},
       {"schedule.density_decay", "a number in [0, 1); 0 with density_by_step"},
@@ -200,8 +201,8 @@ std::optional<VariantIssue> validateVariant(const VariantParams &v) {
   c.intOneOf("problem.head_dim", p.headDim, {64, 128});
   c.extents("problem.grid", p.grid);
   if (c.ok() && p.videoTokens() > kMaxTokens)
-    c.fail("problem.grid", std::to_string(p.videoTokens()) +
-                               " video tokens are too many");
+    c.fail("problem.grid",
+           std::to_string(p.videoTokens()) + " video tokens are too many");
   c.intRange("problem.text_tokens", p.textTokens, 0, kMaxTextTokens);
   if (p.scale)
     c.number("problem.scale", *p.scale, 0, true, 1e30, false);
@@ -211,26 +212,26 @@ std::optional<VariantIssue> validateVariant(const VariantParams &v) {
                   v.reorder.kind == ReorderKind::Hilbert2D ||
                   v.reorder.kind == ReorderKind::Hilbert3D;
   if (c.ok() && !usesTile && v.reorder.tile != std::vector<int64_t>{1, 1, 1})
-    c.fail("reorder.tile", std::string("kind ") + toString(v.reorder.kind) +
-                               " takes no tile");
+    c.fail("reorder.tile",
+           std::string("kind ") + toString(v.reorder.kind) + " takes no tile");
 
   c.intOneOf("block.q", v.block.q, {64, 128});
   c.intOneOf("block.k", v.block.k, {16, 32, 64, 128});
 
   if (c.ok() && (v.scoring.poolQ <= 0 || v.block.q % v.scoring.poolQ != 0))
-    c.fail("scoring.pool.q", std::to_string(v.scoring.poolQ) +
-                                 " does not divide block.q = " +
-                                 std::to_string(v.block.q));
+    c.fail("scoring.pool.q",
+           std::to_string(v.scoring.poolQ) +
+               " does not divide block.q = " + std::to_string(v.block.q));
   if (c.ok() && (v.scoring.poolK <= 0 || v.block.k % v.scoring.poolK != 0))
-    c.fail("scoring.pool.k", std::to_string(v.scoring.poolK) +
-                                 " does not divide block.k = " +
-                                 std::to_string(v.block.k));
+    c.fail("scoring.pool.k",
+           std::to_string(v.scoring.poolK) +
+               " does not divide block.k = " + std::to_string(v.block.k));
   const std::vector<int64_t> &levels = v.scoring.levels;
   if (c.ok() && !levels.empty()) {
     for (size_t i = 0; i < levels.size() && c.ok(); ++i) {
       if (levels[i] <= 0)
-        c.fail("scoring.levels", "size " + std::to_string(levels[i]) +
-                                     " is not positive");
+        c.fail("scoring.levels",
+               "size " + std::to_string(levels[i]) + " is not positive");
       else if (i > 0 && levels[i] >= levels[i - 1])
         c.fail("scoring.levels", "sizes are not decreasing (" +
                                      std::to_string(levels[i - 1]) + " then " +
@@ -241,10 +242,9 @@ std::optional<VariantIssue> validateVariant(const VariantParams &v) {
                                      std::to_string(levels[i]));
     }
     if (c.ok() && levels.back() != v.block.k)
-      c.fail("scoring.levels", "the last level is " +
-                                   std::to_string(levels.back()) +
-                                   ", not block.k = " +
-                                   std::to_string(v.block.k));
+      c.fail("scoring.levels",
+             "the last level is " + std::to_string(levels.back()) +
+                 ", not block.k = " + std::to_string(v.block.k));
   }
 
   const SelectionParams &s = v.selection;
@@ -264,8 +264,8 @@ std::optional<VariantIssue> validateVariant(const VariantParams &v) {
   c.number("schedule.min_density", sch.minDensity, 0, false, 1, false);
   if (c.ok() && sch.minDensity > s.density)
     c.fail("schedule.min_density",
-           formatDouble(sch.minDensity) + " is above selection.density = " +
-               formatDouble(s.density));
+           formatDouble(sch.minDensity) +
+               " is above selection.density = " + formatDouble(s.density));
   for (size_t i = 0; i < sch.densityByStep.size() && c.ok(); ++i) {
     auto [step, density] = sch.densityByStep[i];
     std::string field = "schedule.density_by_step[" + std::to_string(i) + "]";
@@ -285,9 +285,9 @@ std::optional<VariantIssue> validateVariant(const VariantParams &v) {
   c.number("adaptive.min_density", a.minDensity, 0, true, 1, false);
   c.number("adaptive.max_density", a.maxDensity, 0, true, 1, false);
   if (c.ok() && a.maxDensity < a.minDensity)
-    c.fail("adaptive.max_density",
-           formatDouble(a.maxDensity) + " is below adaptive.min_density = " +
-               formatDouble(a.minDensity));
+    c.fail("adaptive.max_density", formatDouble(a.maxDensity) +
+                                       " is below adaptive.min_density = " +
+                                       formatDouble(a.minDensity));
 
   c.intRange("tail.bins", v.tail.bins, 0, kMaxBins);
 

@@ -49,7 +49,8 @@ SATTN_ENUM_INFO(DType, "problem.dtype", {DType::BF16, "bf16"},
                 {DType::FP16, "fp16"})
 SATTN_ENUM_INFO(TextPosition, "problem.text_position",
                 {TextPosition::First, "first"}, {TextPosition::Last, "last"})
-SATTN_ENUM_INFO(ReorderKind, "reorder.kind", {ReorderKind::Identity, "identity"},
+SATTN_ENUM_INFO(ReorderKind, "reorder.kind",
+                {ReorderKind::Identity, "identity"},
                 {ReorderKind::Tile, "tile"},
                 {ReorderKind::Hilbert2D, "hilbert2d"},
                 {ReorderKind::Hilbert3D, "hilbert3d"},
@@ -66,8 +67,8 @@ SATTN_ENUM_INFO(KeepGroup, "selection.keep", {KeepGroup::Text, "text"},
 SATTN_ENUM_INFO(Route, "linear.routing", {Route::Sparse, "sparse"},
                 {Route::Linear, "linear"}, {Route::Hybrid, "hybrid"},
                 {Route::Calibrate, "calibrate"})
-SATTN_ENUM_INFO(Arch, "target.arch", {Arch::Auto, "auto"}, {Arch::SM80, "sm_80"},
-                {Arch::SM90a, "sm_90a"})
+SATTN_ENUM_INFO(Arch, "target.arch", {Arch::Auto, "auto"},
+                {Arch::SM80, "sm_80"}, {Arch::SM90a, "sm_90a"})
 #undef SATTN_ENUM_INFO
 
 template <typename E> const char *toString(E value) {

@@ -1,4 +1,5 @@
-//===- ExpandAttention.cpp - sattn.attention -> stage ops ------------------===//
+//===- ExpandAttention.cpp - sattn.attention -> stage ops
+//------------------===//
 //
 // The stage order of SPEC §4: reorder q/k/v, pool, score and select level by
 // level (coarse to fine), tail bins, sparse attention, unreorder, and the
@@ -43,14 +44,14 @@ public:
   Value run() {
     Value q = op.getQ(), k = op.getK(), vv = op.getV();
     const std::vector<Route> &routing = v.linear.routing;
-    bool linearOnly = v.linear.enabled && routing.size() == 1 &&
-                      routing[0] == Route::Linear;
+    bool linearOnly =
+        v.linear.enabled && routing.size() == 1 && routing[0] == Route::Linear;
     if (linearOnly)
       return linear(q, k, vv, Value(), Value());
 
     bool reorders = v.reorder.kind != ReorderKind::Identity;
-    ReorderAttr order = ReorderAttr::get(b.getContext(), v.reorder.kind,
-                                         v.reorder.tile);
+    ReorderAttr order =
+        ReorderAttr::get(b.getContext(), v.reorder.kind, v.reorder.tile);
     auto permute = [&](Value x) {
       return reorders ? ReorderOp::create(b, loc, x.getType(), x, order, layout)
                             .getResult()
@@ -72,10 +73,9 @@ public:
         F64{v.selection.p}, F64{v.selection.threshold}, v.selection.keep);
     AdaptiveAttr adaptive;
     if (v.adaptive.enabled)
-      adaptive = AdaptiveAttr::get(b.getContext(), true,
-                                   F64{v.adaptive.targetRecall},
-                                   F64{v.adaptive.minDensity},
-                                   F64{v.adaptive.maxDensity});
+      adaptive = AdaptiveAttr::get(
+          b.getContext(), true, F64{v.adaptive.targetRecall},
+          F64{v.adaptive.minDensity}, F64{v.adaptive.maxDensity});
 
     Value scores, groups, counts, groupKeyMeans;
     std::optional<int64_t> parentGroup;

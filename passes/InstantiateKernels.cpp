@@ -30,15 +30,14 @@ namespace {
 constexpr StringLiteral kKernelModule = "sattn_kernels";
 
 /// Launch shape and scalar arguments recorded on a kernel for the manifest.
-void recordLaunch(gpu::GPUFuncOp func, StringRef stage,
-                  ArrayRef<int64_t> grid, ArrayRef<StringRef> gridFormula,
+void recordLaunch(gpu::GPUFuncOp func, StringRef stage, ArrayRef<int64_t> grid,
+                  ArrayRef<StringRef> gridFormula,
                   int64_t dynamicSharedMemory) {
   Builder b(func.getContext());
   func->setAttr("sattn.stage", b.getStringAttr(stage));
   func->setAttr("sattn.grid", b.getDenseI64ArrayAttr(grid));
   func->setAttr("sattn.grid_formula", b.getStrArrayAttr(gridFormula));
-  func->setAttr("sattn.dynamic_smem",
-                b.getI64IntegerAttr(dynamicSharedMemory));
+  func->setAttr("sattn.dynamic_smem", b.getI64IntegerAttr(dynamicSharedMemory));
 }
 
 /// Where a buffer parameter's pointer comes from: an operand or a result of
@@ -108,8 +107,8 @@ struct SattnInstantiateKernelsPass
     auto kernels = module.lookupSymbol<gpu::GPUModuleOp>(kKernelModule);
     if (!kernels) {
       builder.setInsertionPointToEnd(module.getBody());
-      kernels = gpu::GPUModuleOp::create(builder, module.getLoc(),
-                                         kKernelModule);
+      kernels =
+          gpu::GPUModuleOp::create(builder, module.getLoc(), kKernelModule);
     }
     SymbolTable symbols(kernels);
 
@@ -125,10 +124,10 @@ struct SattnInstantiateKernelsPass
       return op.emitOpError() << "needs static shapes to instantiate a kernel";
     Type element = qType.getElementType();
     if (!isa<BFloat16Type, Float16Type>(element))
-      return op.emitOpError() << "problem.dtype: the GPU kernels take bf16 "
-                                 "or fp16 operands, not "
-                              << element << " (allowed: "
-                              << allowedFor("problem.dtype") << ")";
+      return op.emitOpError()
+             << "problem.dtype: the GPU kernels take bf16 "
+                "or fp16 operands, not "
+             << element << " (allowed: " << allowedFor("problem.dtype") << ")";
     AttentionKernelParams p;
     p.dtype = isa<BFloat16Type>(element) ? DType::BF16 : DType::FP16;
     p.headDim = qType.getDimSize(3);
@@ -143,9 +142,8 @@ struct SattnInstantiateKernelsPass
     // mma.sync runs on sm_80 and later, sm_90a included, until the wgmma
     // template exists; the SIMT one is the portable baseline.
     bool mma = attentionTemplate == "mma";
-    gpu::GPUFuncOp func =
-        mma ? buildSparseAttentionMma(builder, kernels, p)
-            : buildSparseAttentionSimt(builder, kernels, p);
+    gpu::GPUFuncOp func = mma ? buildSparseAttentionMma(builder, kernels, p)
+                              : buildSparseAttentionSimt(builder, kernels, p);
     symbols.insert(func);
     int64_t sharedBytes = mma ? sparseAttentionMmaSharedBytes(p) : 0;
 
@@ -157,20 +155,22 @@ struct SattnInstantiateKernelsPass
                  {blocks, "H", "B"}, sharedBytes);
     setParamValue(func, "seq_len", builder.getI32IntegerAttr(int32_t(seq)));
     setParamValue(func, "capacity",
-                  builder.getI32IntegerAttr(int32_t(
-                      op.getGroups().getType().getDimSize(3))));
-    setParamValue(func, "scale",
-                  builder.getF32FloatAttr(float(op.getScale().convertToDouble())));
+                  builder.getI32IntegerAttr(
+                      int32_t(op.getGroups().getType().getDimSize(3))));
+    setParamValue(
+        func, "scale",
+        builder.getF32FloatAttr(float(op.getScale().convertToDouble())));
     // ODS operand order: q, k, v, groups, counts, tail keys, values, counts.
     auto operand = [&](unsigned odsIndex) {
-      return BufferSource{false, op.getODSOperandIndexAndLength(odsIndex).first};
+      return BufferSource{false,
+                          op.getODSOperandIndexAndLength(odsIndex).first};
     };
     llvm::StringMap<BufferSource> sources = {
-        {"q", operand(0)},      {"k", operand(1)},
-        {"v", operand(2)},      {"groups", operand(3)},
-        {"counts", operand(4)}, {"tail_keys", operand(5)},
+        {"q", operand(0)},           {"k", operand(1)},
+        {"v", operand(2)},           {"groups", operand(3)},
+        {"counts", operand(4)},      {"tail_keys", operand(5)},
         {"tail_values", operand(6)}, {"tail_log_counts", operand(7)},
-        {"out", {true, 0}},     {"lse", {true, 1}}};
+        {"out", {true, 0}},          {"lse", {true, 1}}};
     bindBuffers(func, sources);
     op->setAttr("sattn.kernel",
                 SymbolRefAttr::get(kernels.getSymNameAttr(),

@@ -19,8 +19,7 @@ namespace sattn {
 
 /// Options of the `sattn-to-ptx` pipeline.
 struct ToPTXOptions : public mlir::PassPipelineOptions<ToPTXOptions> {
-  Option<std::string> arch{*this, "arch",
-                           llvm::cl::desc("sm_80 or sm_90a"),
+  Option<std::string> arch{*this, "arch", llvm::cl::desc("sm_80 or sm_90a"),
                            llvm::cl::init("sm_80")};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("LLVM optimization level of the NVPTX "

@@ -1,4 +1,5 @@
-//===- Pipelines.cpp - sattn-to-ptx and pass registration ------------------===//
+//===- Pipelines.cpp - sattn-to-ptx and pass registration
+//------------------===//
 //
 // The device half of upstream's gpu-lower-to-nvvm-pipeline, applied to the
 // gpu.modules only: the host side of a sattn module is stage ops on tensors,
@@ -16,7 +17,6 @@
 #include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"

@@ -104,13 +104,11 @@ sattn_status sattn_kernels_load(sattn_context *context,
 
 void sattn_kernels_destroy(sattn_kernels *kernels) { delete kernels; }
 
-sattn_status sattn_sparse_attention(sattn_kernels *kernels,
-                                    const sattn_tensor *q,
-                                    const sattn_tensor *k,
-                                    const sattn_tensor *v,
-                                    const sattn_tensor *out,
-                                    const sattn_block_mask *mask, float *lse,
-                                    void *stream) {
+sattn_status
+sattn_sparse_attention(sattn_kernels *kernels, const sattn_tensor *q,
+                       const sattn_tensor *k, const sattn_tensor *v,
+                       const sattn_tensor *out, const sattn_block_mask *mask,
+                       float *lse, void *stream) {
   return guarded([&] {
     if (!kernels || !q || !k || !v || !out || !mask)
       return Status::invalid("sattn_sparse_attention: kernels, q, k, v, out "

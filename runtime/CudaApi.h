@@ -32,24 +32,25 @@ using Function = ::CUfunc_st *;
 using Stream = ::CUstream_st *;
 using Event = ::CUevent_st *;
 
-constexpr Result kSuccess = 0;            // CUDA_SUCCESS
-constexpr Result kErrorInvalidValue = 1;  // CUDA_ERROR_INVALID_VALUE
-constexpr Result kErrorOutOfMemory = 2;   // CUDA_ERROR_OUT_OF_MEMORY
-constexpr Result kErrorNoDevice = 100;    // CUDA_ERROR_NO_DEVICE
+constexpr Result kSuccess = 0;           // CUDA_SUCCESS
+constexpr Result kErrorInvalidValue = 1; // CUDA_ERROR_INVALID_VALUE
+constexpr Result kErrorOutOfMemory = 2;  // CUDA_ERROR_OUT_OF_MEMORY
+constexpr Result kErrorNoDevice = 100;   // CUDA_ERROR_NO_DEVICE
 
 enum DeviceAttribute : int {
-  kMultiprocessorCount = 16,       // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
-  kComputeCapabilityMajor = 75,    // ..._COMPUTE_CAPABILITY_MAJOR
-  kComputeCapabilityMinor = 76,    // ..._COMPUTE_CAPABILITY_MINOR
+  kMultiprocessorCount = 16,    // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
+  kComputeCapabilityMajor = 75, // ..._COMPUTE_CAPABILITY_MAJOR
+  kComputeCapabilityMinor = 76, // ..._COMPUTE_CAPABILITY_MINOR
   kMaxSharedMemoryPerBlockOptin = 97, // ..._MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
 };
 
 enum FunctionAttribute : int {
-  kMaxThreadsPerBlock = 0,         // CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK
-  kSharedSizeBytes = 1,            // CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES
-  kLocalSizeBytes = 3,             // CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES
-  kNumRegs = 4,                    // CU_FUNC_ATTRIBUTE_NUM_REGS
-  kMaxDynamicSharedSizeBytes = 8,  // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+  kMaxThreadsPerBlock = 0, // CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK
+  kSharedSizeBytes = 1,    // CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES
+  kLocalSizeBytes = 3,     // CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES
+  kNumRegs = 4,            // CU_FUNC_ATTRIBUTE_NUM_REGS
+  kMaxDynamicSharedSizeBytes =
+      8, // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
 };
 
 enum JitOption : int {
@@ -60,15 +61,15 @@ enum JitOption : int {
 };
 
 enum PointerAttribute : int {
-  kPointerMemoryType = 2,          // CU_POINTER_ATTRIBUTE_MEMORY_TYPE
-  kPointerDeviceOrdinal = 9,       // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+  kPointerMemoryType = 2,    // CU_POINTER_ATTRIBUTE_MEMORY_TYPE
+  kPointerDeviceOrdinal = 9, // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
 };
 
 enum MemoryType : unsigned {
-  kMemoryHost = 1,                 // CU_MEMORYTYPE_HOST
-  kMemoryDevice = 2,               // CU_MEMORYTYPE_DEVICE
-  kMemoryArray = 3,                // CU_MEMORYTYPE_ARRAY
-  kMemoryUnified = 4,              // CU_MEMORYTYPE_UNIFIED
+  kMemoryHost = 1,    // CU_MEMORYTYPE_HOST
+  kMemoryDevice = 2,  // CU_MEMORYTYPE_DEVICE
+  kMemoryArray = 3,   // CU_MEMORYTYPE_ARRAY
+  kMemoryUnified = 4, // CU_MEMORYTYPE_UNIFIED
 };
 
 using InitFn = Result (*)(unsigned flags);
@@ -103,8 +104,7 @@ using MemAllocFn = Result (*)(DevicePtr *pointer, size_t bytes);
 using MemFreeFn = Result (*)(DevicePtr pointer);
 using MemcpyHtoDFn = Result (*)(DevicePtr dst, const void *src, size_t bytes);
 using MemcpyDtoHFn = Result (*)(void *dst, DevicePtr src, size_t bytes);
-using MemsetD8Fn = Result (*)(DevicePtr dst, unsigned char value,
-                              size_t count);
+using MemsetD8Fn = Result (*)(DevicePtr dst, unsigned char value, size_t count);
 using MemGetInfoFn = Result (*)(size_t *free, size_t *total);
 using StreamCreateFn = Result (*)(Stream *stream, unsigned flags);
 using StreamDestroyFn = Result (*)(Stream stream);

@@ -15,13 +15,15 @@ const CudaDriver *CudaDriver::get(std::string *error) {
     void *library = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!library) {
       const char *why = ::dlerror();
-      loadError = std::string("no CUDA driver: libcuda.so.1 cannot be loaded (") +
-                  (why ? why : "unknown reason") + ")";
+      loadError =
+          std::string("no CUDA driver: libcuda.so.1 cannot be loaded (") +
+          (why ? why : "unknown reason") + ")";
       return;
     }
     bool complete = true;
     auto bind = [&](auto &fn, const char *symbol) {
-      fn = reinterpret_cast<std::decay_t<decltype(fn)>>(::dlsym(library, symbol));
+      fn = reinterpret_cast<std::decay_t<decltype(fn)>>(
+          ::dlsym(library, symbol));
       if (!fn) {
         complete = false;
         loadError = std::string("the CUDA driver lacks ") + symbol +
@@ -90,8 +92,8 @@ std::string CudaDriver::describe(const char *call, cu::Result result) const {
     getErrorName(result, &name);
   if (getErrorString)
     getErrorString(result, &text);
-  return std::string(call) + " failed: " +
-         (name ? name : "CUDA error " + std::to_string(result)) +
+  return std::string(call) +
+         " failed: " + (name ? name : "CUDA error " + std::to_string(result)) +
          (text ? std::string(" (") + text + ")" : std::string());
 }
 

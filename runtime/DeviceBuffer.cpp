@@ -10,9 +10,9 @@ Status DeviceBuffer::allocate(const Context &context, size_t bytes,
   DeviceBuffer buffer;
   buffer.context_ = &context;
   buffer.bytes_ = bytes;
-  SATTN_RETURN_IF_ERROR(checkCuda(
-      context.cuda(), "cuMemAlloc",
-      context.cuda().memAlloc(&buffer.pointer_, bytes ? bytes : 1)));
+  SATTN_RETURN_IF_ERROR(
+      checkCuda(context.cuda(), "cuMemAlloc",
+                context.cuda().memAlloc(&buffer.pointer_, bytes ? bytes : 1)));
   out = std::move(buffer);
   return Status::ok();
 }

@@ -46,14 +46,15 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
   if (manifest.arch == "sm_90a" && context.arch() != "sm_90a")
     return Status::error(
         SATTN_ERROR_INVALID_KERNELS,
-        manifest.name + ": the kernels were compiled for sm_90a, which runs "
-                        "only on compute capability 9.0; " +
+        manifest.name +
+            ": the kernels were compiled for sm_90a, which runs "
+            "only on compute capability 9.0; " +
             device.name + " has " + std::to_string(device.computeMajor) + "." +
             std::to_string(device.computeMinor) + " (compile for sm_80)");
   if (manifest.arch != "sm_80" && manifest.arch != "sm_90a")
-    return Status::error(SATTN_ERROR_INVALID_KERNELS,
-                         manifest.name + ": unknown arch \"" + manifest.arch +
-                             "\"");
+    return Status::error(SATTN_ERROR_INVALID_KERNELS, manifest.name +
+                                                          ": unknown arch \"" +
+                                                          manifest.arch + "\"");
   SATTN_RETURN_IF_ERROR(context.makeCurrent());
 
   std::unique_ptr<KernelModule> module(new KernelModule(context));
@@ -61,12 +62,11 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
   std::string infoLog(16384, '\0'), errorLog(16384, '\0');
   int options[] = {cu::kJitInfoLogBuffer, cu::kJitInfoLogBufferSizeBytes,
                    cu::kJitErrorLogBuffer, cu::kJitErrorLogBufferSizeBytes};
-  void *values[] = {infoLog.data(),
-                    reinterpret_cast<void *>(uintptr_t(infoLog.size())),
-                    errorLog.data(),
-                    reinterpret_cast<void *>(uintptr_t(errorLog.size()))};
-  cu::Result loaded = cuda.moduleLoadDataEx(&module->module_, ptx.c_str(), 4,
-                                            options, values);
+  void *values[] = {
+      infoLog.data(), reinterpret_cast<void *>(uintptr_t(infoLog.size())),
+      errorLog.data(), reinterpret_cast<void *>(uintptr_t(errorLog.size()))};
+  cu::Result loaded =
+      cuda.moduleLoadDataEx(&module->module_, ptx.c_str(), 4, options, values);
   if (loaded != cu::kSuccess) {
     std::string log = errorLog.c_str();
     for (char &c : log)
@@ -82,10 +82,10 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
   for (const ManifestKernel &info : module->manifest_.kernels) {
     Kernel kernel;
     kernel.info = &info;
-    SATTN_RETURN_IF_ERROR(checkCuda(
-        cuda, "cuModuleGetFunction",
-        cuda.moduleGetFunction(&kernel.function, module->module_,
-                               info.name.c_str())));
+    SATTN_RETURN_IF_ERROR(
+        checkCuda(cuda, "cuModuleGetFunction",
+                  cuda.moduleGetFunction(&kernel.function, module->module_,
+                                         info.name.c_str())));
     if (info.dynamicSharedMemory > device.maxSharedPerBlock)
       return Status::error(
           SATTN_ERROR_INVALID_KERNELS,
@@ -125,11 +125,10 @@ Status KernelModule::launch(const Kernel &kernel, std::array<unsigned, 3> grid,
   const CudaDriver &cuda = context_->cuda();
   return checkCuda(
       cuda, "cuLaunchKernel",
-      cuda.launchKernel(kernel.function, grid[0], grid[1], grid[2],
-                        unsigned(info.block[0]), unsigned(info.block[1]),
-                        unsigned(info.block[2]),
-                        unsigned(info.dynamicSharedMemory), stream, params,
-                        nullptr));
+      cuda.launchKernel(
+          kernel.function, grid[0], grid[1], grid[2], unsigned(info.block[0]),
+          unsigned(info.block[1]), unsigned(info.block[2]),
+          unsigned(info.dynamicSharedMemory), stream, params, nullptr));
 }
 
 } // namespace sattn

@@ -1,4 +1,5 @@
-//===- KernelModule.h - A variant's PTX, loaded, with its manifest -*- C++ -*-===//
+//===- KernelModule.h - A variant's PTX, loaded, with its manifest -*- C++
+//-*-===//
 
 #ifndef SATTN_RUNTIME_KERNELMODULE_H
 #define SATTN_RUNTIME_KERNELMODULE_H

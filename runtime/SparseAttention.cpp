@@ -1,4 +1,5 @@
-//===- SparseAttention.cpp - Checking and launching the attention kernel ---===//
+//===- SparseAttention.cpp - Checking and launching the attention kernel
+//---===//
 
 #include "runtime/SparseAttention.h"
 
@@ -21,8 +22,8 @@ Status checkDevicePointer(const Context &context, const char *what,
     return Status::invalid(std::string(what) + " is null");
   const CudaDriver &cuda = context.cuda();
   unsigned type = 0;
-  cu::Result r = cuda.pointerGetAttribute(
-      &type, cu::kPointerMemoryType, cu::DevicePtr(uintptr_t(pointer)));
+  cu::Result r = cuda.pointerGetAttribute(&type, cu::kPointerMemoryType,
+                                          cu::DevicePtr(uintptr_t(pointer)));
   if (r != cu::kSuccess)
     return Status::invalid(std::string(what) +
                            " is not CUDA memory (a host pointer?)");
@@ -34,8 +35,7 @@ Status checkDevicePointer(const Context &context, const char *what,
                                cu::DevicePtr(uintptr_t(pointer)));
   if (r == cu::kSuccess && ordinal != context.device().ordinal)
     return Status::invalid(std::string(what) + " is on GPU " +
-                           std::to_string(ordinal) +
-                           ", the context on GPU " +
+                           std::to_string(ordinal) + ", the context on GPU " +
                            std::to_string(context.device().ordinal));
   return Status::ok();
 }
@@ -45,10 +45,9 @@ Status checkTensor(const Context &context, const char *name,
                    sattn_dtype dtype, int64_t headDim) {
   std::string n = name;
   if (t.dtype != dtype)
-    return Status::invalid(n + ".dtype is " +
-                           (t.dtype == SATTN_BF16 ? "bf16" : "fp16") +
-                           ", the kernels take " +
-                           (dtype == SATTN_BF16 ? "bf16" : "fp16"));
+    return Status::invalid(
+        n + ".dtype is " + (t.dtype == SATTN_BF16 ? "bf16" : "fp16") +
+        ", the kernels take " + (dtype == SATTN_BF16 ? "bf16" : "fp16"));
   if (std::memcmp(t.shape, shape, sizeof t.shape) != 0)
     return Status::invalid(n + ".shape is " + shapeText(t.shape) +
                            ", q.shape is " + shapeText(shape));
@@ -58,11 +57,12 @@ Status checkTensor(const Context &context, const char *name,
                              " has an empty dimension");
   if (t.shape[3] != headDim)
     return Status::invalid(n + ".shape[3] (head_dim) is " +
-                           std::to_string(t.shape[3]) +
-                           ", the kernels take " + std::to_string(headDim));
+                           std::to_string(t.shape[3]) + ", the kernels take " +
+                           std::to_string(headDim));
   if (t.strides[3] != 1)
-    return Status::invalid(n + ".strides[3] is " + std::to_string(t.strides[3]) +
-                           "; the head dimension must be contiguous (stride 1)");
+    return Status::invalid(
+        n + ".strides[3] is " + std::to_string(t.strides[3]) +
+        "; the head dimension must be contiguous (stride 1)");
   // The kernels move 16-byte chunks: every row must start 16-byte aligned.
   for (int i = 0; i < 3; ++i)
     if (t.strides[i] < 0 || t.strides[i] % 8 != 0)
@@ -79,9 +79,8 @@ Status checkTensor(const Context &context, const char *name,
 
 Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
                           const sattn_tensor &k, const sattn_tensor &v,
-                          const sattn_tensor &out,
-                          const sattn_block_mask &mask, float *lse,
-                          cu::Stream stream) {
+                          const sattn_tensor &out, const sattn_block_mask &mask,
+                          float *lse, cu::Stream stream) {
   const KernelModule::Kernel *kernel = module.find("sparse_attention");
   const VariantParams &variant = module.manifest().variant;
   if (!kernel)
@@ -90,8 +89,8 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
                              ": the manifest has no sparse_attention kernel");
   const Context &context = module.context();
   SATTN_RETURN_IF_ERROR(context.makeCurrent());
-  sattn_dtype dtype = variant.problem.dtype == DType::BF16 ? SATTN_BF16
-                                                           : SATTN_FP16;
+  sattn_dtype dtype =
+      variant.problem.dtype == DType::BF16 ? SATTN_BF16 : SATTN_FP16;
   int64_t headDim = variant.problem.headDim;
   SATTN_RETURN_IF_ERROR(checkTensor(context, "q", q, q.shape, dtype, headDim));
   SATTN_RETURN_IF_ERROR(checkTensor(context, "k", k, q.shape, dtype, headDim));
@@ -107,8 +106,10 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
     return Status::invalid("mask.capacity is " + std::to_string(mask.capacity) +
                            "; it must be in [1, " + std::to_string(numGroups) +
                            "], the number of key groups");
-  SATTN_RETURN_IF_ERROR(checkDevicePointer(context, "mask.groups", mask.groups));
-  SATTN_RETURN_IF_ERROR(checkDevicePointer(context, "mask.counts", mask.counts));
+  SATTN_RETURN_IF_ERROR(
+      checkDevicePointer(context, "mask.groups", mask.groups));
+  SATTN_RETURN_IF_ERROR(
+      checkDevicePointer(context, "mask.counts", mask.counts));
   bool bins = variant.tail.bins > 0;
   const void *tails[] = {mask.tail_keys, mask.tail_values,
                          mask.tail_log_counts};
@@ -119,7 +120,8 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
       return Status::invalid(std::string(tailNames[i]) +
                              " is given, but the kernels have no tail bins");
     if (bins)
-      SATTN_RETURN_IF_ERROR(checkDevicePointer(context, tailNames[i], tails[i]));
+      SATTN_RETURN_IF_ERROR(
+          checkDevicePointer(context, tailNames[i], tails[i]));
   }
   bool wantsLse = false;
   for (const ManifestParam &param : kernel->info->params)
@@ -183,7 +185,8 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
     }
     }
   }
-  unsigned queryBlocks = unsigned((seq + variant.block.q - 1) / variant.block.q);
+  unsigned queryBlocks =
+      unsigned((seq + variant.block.q - 1) / variant.block.q);
   return module.launch(*kernel, {queryBlocks, unsigned(heads), unsigned(batch)},
                        pointers.data(), stream);
 }

@@ -1,4 +1,5 @@
-//===- SparseAttention.h - Checking and launching the attention kernel -*- C++ -*-===//
+//===- SparseAttention.h - Checking and launching the attention kernel -*- C++
+//-*-===//
 
 #ifndef SATTN_RUNTIME_SPARSEATTENTION_H
 #define SATTN_RUNTIME_SPARSEATTENTION_H
@@ -13,9 +14,8 @@ namespace sattn {
 /// head count and sequence length; the grid follows the tensors.
 Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
                           const sattn_tensor &k, const sattn_tensor &v,
-                          const sattn_tensor &out,
-                          const sattn_block_mask &mask, float *lse,
-                          cu::Stream stream);
+                          const sattn_tensor &out, const sattn_block_mask &mask,
+                          float *lse, cu::Stream stream);
 
 } // namespace sattn
 

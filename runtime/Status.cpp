@@ -9,8 +9,9 @@ namespace sattn {
 Status checkCuda(const CudaDriver &cuda, const char *call, cu::Result result) {
   if (result == cu::kSuccess)
     return Status::ok();
-  sattn_status code = result == cu::kErrorOutOfMemory ? SATTN_ERROR_OUT_OF_MEMORY
-                                                      : SATTN_ERROR_CUDA;
+  sattn_status code = result == cu::kErrorOutOfMemory
+                          ? SATTN_ERROR_OUT_OF_MEMORY
+                          : SATTN_ERROR_CUDA;
   return Status::error(code, cuda.describe(call, result));
 }
 

@@ -30,8 +30,8 @@ typedef enum sattn_status {
   SATTN_ERROR_NO_DEVICE = 3,        /* no such GPU, or too old */
   SATTN_ERROR_CUDA = 4,             /* a CUDA driver call failed */
   SATTN_ERROR_OUT_OF_MEMORY = 5,
-  SATTN_ERROR_IO = 6,               /* a file could not be read or written */
-  SATTN_ERROR_INVALID_KERNELS = 7,  /* a PTX or manifest that does not load */
+  SATTN_ERROR_IO = 6,              /* a file could not be read or written */
+  SATTN_ERROR_INVALID_KERNELS = 7, /* a PTX or manifest that does not load */
   SATTN_ERROR_INTERNAL = 8
 } sattn_status;
 

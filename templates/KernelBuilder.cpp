@@ -66,11 +66,12 @@ unsigned paramIndex(const std::vector<KernelParam> &params, StringRef name,
         (strideDim < 0) == (param.role != KernelParam::Role::Stride) &&
         param.strideDim == strideDim)
       return i;
-  llvm::report_fatal_error("sattn template: no kernel parameter named " +
-                           name);
+  llvm::report_fatal_error("sattn template: no kernel parameter named " + name);
 }
 
-Value KernelOps::index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+Value KernelOps::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
 Value KernelOps::f32(double v) {
   return arith::ConstantOp::create(b, b.getF32FloatAttr(float(v)));
 }
@@ -80,12 +81,24 @@ Value KernelOps::i32(int32_t v) {
 Value KernelOps::toIndex(Value v) {
   return arith::IndexCastOp::create(b, b.getIndexType(), v);
 }
-Value KernelOps::add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-Value KernelOps::sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
-Value KernelOps::mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-Value KernelOps::div(Value x, Value y) { return arith::DivUIOp::create(b, x, y); }
-Value KernelOps::rem(Value x, Value y) { return arith::RemUIOp::create(b, x, y); }
-Value KernelOps::min(Value x, Value y) { return arith::MinUIOp::create(b, x, y); }
+Value KernelOps::add(Value x, Value y) {
+  return arith::AddIOp::create(b, x, y);
+}
+Value KernelOps::sub(Value x, Value y) {
+  return arith::SubIOp::create(b, x, y);
+}
+Value KernelOps::mul(Value x, Value y) {
+  return arith::MulIOp::create(b, x, y);
+}
+Value KernelOps::div(Value x, Value y) {
+  return arith::DivUIOp::create(b, x, y);
+}
+Value KernelOps::rem(Value x, Value y) {
+  return arith::RemUIOp::create(b, x, y);
+}
+Value KernelOps::min(Value x, Value y) {
+  return arith::MinUIOp::create(b, x, y);
+}
 Value KernelOps::ult(Value x, Value y) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
 }
@@ -99,8 +112,8 @@ Value KernelOps::clampCount(Value count, Value capacity) {
   return min(select(negative, index(0), c), capacity);
 }
 static Value nvvmUnary(ImplicitLocOpBuilder &b, StringRef intrinsic, Value x) {
-  return LLVM::CallIntrinsicOp::create(b, b.getF32Type(),
-                                       b.getStringAttr(intrinsic), ValueRange{x})
+  return LLVM::CallIntrinsicOp::create(
+             b, b.getF32Type(), b.getStringAttr(intrinsic), ValueRange{x})
       .getResult(0);
 }
 Value KernelOps::exp2(Value x) {
@@ -121,8 +134,7 @@ void setParamValue(gpu::GPUFuncOp func, StringRef name, Attribute value) {
     func.setArgAttr(i, "sattn.param", fields.getDictionary(func.getContext()));
     return;
   }
-  llvm::report_fatal_error("sattn template: no scalar parameter named " +
-                           name);
+  llvm::report_fatal_error("sattn template: no scalar parameter named " + name);
 }
 
 Value globalView(ImplicitLocOpBuilder &b, Value pointer, Type element) {

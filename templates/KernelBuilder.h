@@ -1,4 +1,5 @@
-//===- KernelBuilder.h - Building a kernel's signature and views -*- C++ -*-===//
+//===- KernelBuilder.h - Building a kernel's signature and views -*- C++
+//-*-===//
 //
 // Shared by the templates: a `gpu.func` whose parameters are raw global
 // pointers and scalars, one PTX parameter each, each tagged with its role for
@@ -28,8 +29,8 @@ namespace sattn {
 struct KernelParam {
   enum class Role { Buffer, Stride, Scalar };
   Role role;
-  std::string name;   // buffer or scalar name; for strides the buffer's
-  mlir::Type type;    // !llvm.ptr<1>, i32, i64 or f32
+  std::string name; // buffer or scalar name; for strides the buffer's
+  mlir::Type type;  // !llvm.ptr<1>, i32, i64 or f32
   int64_t strideDim = -1;
 
   static KernelParam buffer(mlir::MLIRContext *ctx, std::string name);

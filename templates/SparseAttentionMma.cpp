@@ -23,12 +23,12 @@
 //
 // Per tile: S = Q K^T (ldmatrix.x4 of Q and K), online softmax in fp32 on
 // the accumulator fragments (tiles whose keys are all valid skip the column
-// biases and fold scale and max into one FMA per logit) (row max and sum over the 4 threads of a quad,
-// base-2 exponentials), P converted in registers to the A operand of P V
-// (the C fragment of two n8 tiles is the A fragment of one k16 step),
-// O += P V (ldmatrix.x4.trans of V). Tail bins come last as one extra tile:
-// their mean keys and values (fp32 in global memory) are rounded into the
-// K/V buffers and their `log n_b` is the column bias.
+// biases and fold scale and max into one FMA per logit) (row max and sum over
+// the 4 threads of a quad, base-2 exponentials), P converted in registers to
+// the A operand of P V (the C fragment of two n8 tiles is the A fragment of one
+// k16 step), O += P V (ldmatrix.x4.trans of V). Tail bins come last as one
+// extra tile: their mean keys and values (fp32 in global memory) are rounded
+// into the K/V buffers and their `log n_b` is the column bias.
 //
 // Synchronization: cp.async groups (one per tile, committed even when empty,
 // so that waiting for `stages - 1` pending groups always means "this tile has
@@ -62,12 +62,10 @@ struct MmaPlan {
       : d(p.headDim), br(p.blockQ), n(p.blockK), bc(p.keyTile),
         stages(p.stages), bins(p.bins), binsPad((p.bins + 15) / 16 * 16),
         warpRows(p.warpRows ? p.warpRows : (p.blockQ == 128 ? 32 : 16)),
-        mTiles(warpRows / 16), warps(p.blockQ / warpRows),
-        threads(32 * warps), pitch(p.headDim + 8),
-        rows(std::max(bc, binsPad)) {}
+        mTiles(warpRows / 16), warps(p.blockQ / warpRows), threads(32 * warps),
+        pitch(p.headDim + 8), rows(std::max(bc, binsPad)) {}
 
-  int64_t d, br, n, bc, stages, bins, binsPad, warpRows, mTiles, warps,
-      threads;
+  int64_t d, br, n, bc, stages, bins, binsPad, warpRows, mTiles, warps, threads;
   /// Elements per shared row: 16 bytes of padding against bank conflicts.
   int64_t pitch;
   /// K/V rows per stage: a key tile, or the padded tail bins.
@@ -81,7 +79,9 @@ struct MmaPlan {
   int64_t vOffset(int64_t stage) const {
     return br * pitch + (stages + stage) * rows * pitch;
   }
-  int64_t halfBytes() const { return (br * pitch + 2 * stages * rows * pitch) * 2; }
+  int64_t halfBytes() const {
+    return (br * pitch + 2 * stages * rows * pitch) * 2;
+  }
   /// The column biases (f32) follow the halves; offset in 4-byte elements.
   int64_t biasOffset(int64_t stage) const {
     return halfBytes() / 4 + stage * rows;
@@ -109,8 +109,7 @@ void checkSupported(const AttentionKernelParams &p, const MmaPlan &plan) {
   };
   require(p.headDim == 64 || p.headDim == 128, "head_dim");
   require(p.blockQ == 64 || p.blockQ == 128, "query block");
-  require(p.blockK == 16 || p.blockK == 32 || p.blockK == 64 ||
-              p.blockK == 128,
+  require(p.blockK == 16 || p.blockK == 32 || p.blockK == 64 || p.blockK == 128,
           "key group");
   require(plan.bc % 16 == 0 && (plan.bc % plan.n == 0 || plan.n % plan.bc == 0),
           "key tile");
@@ -164,7 +163,8 @@ public:
     d = LLVM::InsertValueOp::create(b, d, base, ArrayRef<int64_t>{0});
     d = LLVM::InsertValueOp::create(b, d, base, ArrayRef<int64_t>{1});
     d = LLVM::InsertValueOp::create(
-        b, d, LLVM::ConstantOp::create(b, i64, int64_t(0)), ArrayRef<int64_t>{2});
+        b, d, LLVM::ConstantOp::create(b, i64, int64_t(0)),
+        ArrayRef<int64_t>{2});
     d = LLVM::InsertValueOp::create(
         b, d, LLVM::ConstantOp::create(b, i64, plan.bytes()),
         ArrayRef<int64_t>{3, 0});
@@ -183,8 +183,8 @@ public:
     Value srcElements = select(valid, index(8), index(0));
     nvgpu::DeviceAsyncCopyOp::create(
         b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-        ValueRange{dstOffset}, src, ValueRange{srcOffset},
-        b.getIndexAttr(8), srcElements, b.getUnitAttr());
+        ValueRange{dstOffset}, src, ValueRange{srcOffset}, b.getIndexAttr(8),
+        srcElements, b.getUnitAttr());
   }
 
   /// Four 8x8 matrices of halves from shared memory, as four 32-bit
@@ -195,8 +195,7 @@ public:
                                             transpose, /*numTiles=*/4);
     SmallVector<Value> regs;
     for (int64_t i = 0; i < 4; ++i)
-      regs.push_back(
-          vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
+      regs.push_back(vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
     return regs;
   }
 
@@ -209,8 +208,8 @@ public:
     auto operand = [&](Value v) -> Value {
       if (!bf16)
         return v;
-      Value asInt = vector::BitCastOp::create(
-          b, VectorType::get({1}, i32Type), v);
+      Value asInt =
+          vector::BitCastOp::create(b, VectorType::get({1}, i32Type), v);
       return vector::ExtractOp::create(b, asInt, ArrayRef<int64_t>{0});
     };
     SmallVector<Value> as, bs;
@@ -222,9 +221,8 @@ public:
         b.getContext(), {f32Type, f32Type, f32Type, f32Type});
     NVVM::MMATypes type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
     Value result = NVVM::MmaOp::create(
-        b, resultType, as, bs, c, ArrayRef<int64_t>{16, 8, 16},
-        std::nullopt, std::nullopt,
-        std::array<NVVM::MMATypes, 2>{type, type},
+        b, resultType, as, bs, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+        std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
         std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                        NVVM::MMALayout::col});
     SmallVector<Value> out;
@@ -353,14 +351,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   Value warpRow = m.mul(e.warp, m.index(plan.warpRows));
   // The A fragment of m tile `mt`, k16 step `kk`, from Q in shared memory.
   // Matrices: rows 0-7 / 8-15 (bit 0) x columns 0-7 / 8-15 (bit 1).
-  Value qLane = m.add(
-      m.mul(m.add(warpRow, m.add(ldRow, m.mul(ldMatrixLow, m.index(8)))),
-            m.index(plan.pitch)),
-      m.mul(ldMatrixHigh, m.index(8)));
+  Value qLane =
+      m.add(m.mul(m.add(warpRow, m.add(ldRow, m.mul(ldMatrixLow, m.index(8)))),
+                  m.index(plan.pitch)),
+            m.mul(ldMatrixHigh, m.index(8)));
   auto qFragment = [&](int64_t mt, int64_t kk) {
     return m.ldmatrix4(
-        halves,
-        m.add(qLane, m.index(16 * mt * plan.pitch + 16 * kk)), false);
+        halves, m.add(qLane, m.index(16 * mt * plan.pitch + 16 * kk)), false);
   };
 
   // --- Key tiles. ----------------------------------------------------------
@@ -369,10 +366,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   bool gather = plan.n < plan.bc;
   int64_t groupsPerTile = gather ? plan.bc / plan.n : 1;
   int64_t tilesPerGroup = gather ? 1 : plan.n / plan.bc;
-  Value numTiles =
-      gather ? m.div(m.add(count, m.index(groupsPerTile - 1)),
-                     m.index(groupsPerTile))
-             : m.mul(count, m.index(tilesPerGroup));
+  Value numTiles = gather ? m.div(m.add(count, m.index(groupsPerTile - 1)),
+                                  m.index(groupsPerTile))
+                          : m.mul(count, m.index(tilesPerGroup));
   Value minusOne = m.i32(-1);
 
   // The group index of row `thread` of tile `tile` (-1: no group), loaded
@@ -388,23 +384,26 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifValid.getThenRegion().front());
-      scf::YieldOp::create(b, ValueRange{memref::LoadOp::create(
-                                  b, groups, ValueRange{m.add(listBase, slot)})});
+      scf::YieldOp::create(b,
+                           ValueRange{memref::LoadOp::create(
+                               b, groups, ValueRange{m.add(listBase, slot)})});
       b.setInsertionPointToStart(&ifValid.getElseRegion().front());
       scf::YieldOp::create(b, ValueRange{minusOne});
     }
     return ifValid.getResult(0);
   };
-  auto stageIndex = [&](Value tile) { return m.rem(tile, m.index(plan.stages)); };
+  auto stageIndex = [&](Value tile) {
+    return m.rem(tile, m.index(plan.stages));
+  };
   auto storeGroup = [&](Value stage, Value group) {
     auto ifRow = scf::IfOp::create(b, m.ult(thread, m.index(plan.bc)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifRow.getThenRegion().front());
     memref::StoreOp::create(
         b, group, ids,
-        ValueRange{m.add(m.add(m.index(plan.idsOffset(0)),
-                               m.mul(stage, m.index(plan.bc))),
-                         thread)});
+        ValueRange{m.add(
+            m.add(m.index(plan.idsOffset(0)), m.mul(stage, m.index(plan.bc))),
+            thread)});
   };
 
   // Where buffer `stage` keeps its K rows, V rows and column biases.
@@ -422,15 +421,17 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // cp.async of tile `tile` into buffer `stage`, from its staged groups.
   auto issueTile = [&](Value tile, Value stage) {
     auto [kBase, vBase, biasBase] = stageBases(stage);
-    Value idsBase = m.add(m.index(plan.idsOffset(0)),
-                          m.mul(stage, m.index(plan.bc)));
-    Value within = gather ? Value() : m.mul(m.rem(tile, m.index(tilesPerGroup)),
-                                            m.index(plan.bc));
+    Value idsBase =
+        m.add(m.index(plan.idsOffset(0)), m.mul(stage, m.index(plan.bc)));
+    Value within =
+        gather ? Value()
+               : m.mul(m.rem(tile, m.index(tilesPerGroup)), m.index(plan.bc));
     for (int64_t it = 0; it < plan.copiesPerThread(); ++it) {
       Value r = m.add(firstRow, m.index(it * rowStep));
-      Value group = memref::LoadOp::create(b, ids, ValueRange{m.add(idsBase, r)});
-      Value hasGroup = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                             group, m.i32(0));
+      Value group =
+          memref::LoadOp::create(b, ids, ValueRange{m.add(idsBase, r)});
+      Value hasGroup =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, group, m.i32(0));
       Value inGroup = gather ? m.rem(r, m.index(plan.n)) : m.add(within, r);
       Value key = m.add(m.mul(m.toIndex(group), m.index(plan.n)), inGroup);
       Value valid = arith::AndIOp::create(b, hasGroup, m.ult(key, seqLen));
@@ -444,8 +445,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                valid);
       // One thread per row writes the row's column bias and, for a masked
       // row, marks the tile as needing the masked path.
-      Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk,
-                                          m.index(0));
+      Value first =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk, m.index(0));
       auto ifFirst = scf::IfOp::create(b, first, false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
@@ -469,19 +470,19 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     // S = Q K^T: n8 tile j covers keys [8j, 8j + 8); one ldmatrix.x4 of K
     // rows gives the B fragments of two k16 steps, used by every m tile.
     int64_t nTiles = columns / 8;
-    Value kLane = m.add(m.mul(ldRow, m.index(plan.pitch)),
-                        m.mul(ldMatrix, m.index(8)));
+    Value kLane =
+        m.add(m.mul(ldRow, m.index(plan.pitch)), m.mul(ldMatrix, m.index(8)));
     SmallVector<SmallVector<SmallVector<Value>>> scores(
-        mTiles, SmallVector<SmallVector<Value>>(
-                    nTiles, SmallVector<Value>(4, zeroF)));
+        mTiles,
+        SmallVector<SmallVector<Value>>(nTiles, SmallVector<Value>(4, zeroF)));
     for (int64_t kk = 0; kk < p.headDim / 16; kk += 2) {
       SmallVector<SmallVector<Value>> qa[2];
       for (int64_t mt = 0; mt < mTiles; ++mt)
         for (int64_t step = 0; step < 2; ++step)
           qa[step].push_back(qFragment(mt, kk + step));
       for (int64_t j = 0; j < nTiles; ++j) {
-        Value offset = m.add(m.add(kBase, kLane),
-                             m.index(8 * j * plan.pitch + 16 * kk));
+        Value offset =
+            m.add(m.add(kBase, kLane), m.index(8 * j * plan.pitch + 16 * kk));
         SmallVector<Value> frag = m.ldmatrix4(halves, offset, false);
         for (int64_t mt = 0; mt < mTiles; ++mt) {
           scores[mt][j] = m.mma(qa[0][mt], {frag[0], frag[1]}, scores[mt][j]);
@@ -490,8 +491,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       }
     }
     // Online softmax in base 2 on the fragments: thread element (j, e) of m
-    // tile mt is row 16 mt + quadRow + 8 (e / 2), column 8j + 2 quadCol + e % 2.
-    // Biases are re-read from shared memory at each use rather than held:
+    // tile mt is row 16 mt + quadRow + 8 (e / 2), column 8j + 2 quadCol + e
+    // % 2. Biases are re-read from shared memory at each use rather than held:
     // the masked path must not need more registers than the fast one.
     Value biasLane = m.add(biasBase, m.mul(quadCol, m.index(2)));
     auto bias = [&](int64_t j, int64_t e) -> Value {
@@ -519,8 +520,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         Value newMax = m.maxf(s.max[r], rowMax);
         // A row with every key masked so far keeps max -inf; exponentiate
         // against 0 then, so that no -inf - -inf NaN appears.
-        Value isInf = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
-                                            newMax, negInf);
+        Value isInf =
+            arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, newMax, negInf);
         Value safeMax = m.select(isInf, zeroF, newMax);
         Value correction = m.exp2(m.subf(s.max[r], safeMax));
         Value negMax = arith::NegFOp::create(b, safeMax);
@@ -541,9 +542,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     // O += P V: the C fragments of n8 tiles 2kk and 2kk + 1 are the A
     // fragment of k16 step kk; one ldmatrix.x4.trans of V rows gives the B
     // fragments of two n8 tiles of head_dim, used by every m tile.
-    Value vLane = m.add(
-        m.mul(m.add(ldRow, m.mul(ldMatrixLow, m.index(8))), m.index(plan.pitch)),
-        m.mul(ldMatrixHigh, m.index(8)));
+    Value vLane = m.add(m.mul(m.add(ldRow, m.mul(ldMatrixLow, m.index(8))),
+                              m.index(plan.pitch)),
+                        m.mul(ldMatrixHigh, m.index(8)));
     for (int64_t kk = 0; kk < columns / 16; ++kk) {
       SmallVector<SmallVector<Value>> a;
       for (int64_t mt = 0; mt < mTiles; ++mt) {
@@ -554,8 +555,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                      m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])});
       }
       for (int64_t nt = 0; nt < dTiles; nt += 2) {
-        Value offset = m.add(m.add(vBase, vLane),
-                             m.index(16 * kk * plan.pitch + 8 * nt));
+        Value offset =
+            m.add(m.add(vBase, vLane), m.index(16 * kk * plan.pitch + 8 * nt));
         SmallVector<Value> frag = m.ldmatrix4(halves, offset, true);
         for (int64_t mt = 0; mt < mTiles; ++mt) {
           next.out[mt][nt] = m.mma(a[mt], {frag[0], frag[1]}, next.out[mt][nt]);
@@ -579,8 +580,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     storeGroup(m.index(st), fetchGroup(m.index(st)));
   {
     auto ifFirstThread = scf::IfOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread,
-                                 m.index(0)),
+        b,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread, m.index(0)),
         false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
@@ -598,8 +599,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     }
     NVVM::CpAsyncCommitGroupOp::create(b);
   }
-  auto loop = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
-                                 init.flatten());
+  auto loop =
+      scf::ForOp::create(b, m.index(0), numTiles, m.index(1), init.flatten());
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -621,9 +622,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     Value stage = stageIndex(t);
     Value lastMasked = memref::LoadOp::create(
         b, ids, ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
-    Value isMasked = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::eq, lastMasked,
-        arith::IndexCastOp::create(b, i32, t));
+    Value isMasked =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lastMasked,
+                              arith::IndexCastOp::create(b, i32, t));
     SmallVector<Type> stateTypes(s.flatten().size(), f32);
     auto ifMasked = scf::IfOp::create(b, stateTypes, isMasked, true);
     {
@@ -649,8 +650,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     Value binBase = m.mul(row, m.index(p.bins));
     // Every thread converts whole f32 pairs; rows past `bins` are zeros.
     int64_t pairs = plan.binsPad * p.headDim / 2;
-    for (int64_t it = 0; it < (pairs + plan.threads - 1) / plan.threads;
-         ++it) {
+    for (int64_t it = 0; it < (pairs + plan.threads - 1) / plan.threads; ++it) {
       Value pair = m.add(thread, m.index(it * plan.threads));
       Value r = m.div(pair, m.index(p.headDim / 2));
       Value col = m.mul(m.rem(pair, m.index(p.headDim / 2)), m.index(2));
@@ -666,26 +666,25 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       for (auto [from, base] : {std::pair(tailKeys, plan.kOffset(0)),
                                 std::pair(tailValues, plan.vOffset(0))}) {
         Value values = vector::LoadOp::create(b, pair2, from, ValueRange{src});
-        values = m.select(isBin, values,
-                          arith::ConstantOp::create(
-                              b, DenseElementsAttr::get(
-                                     pair2, b.getF32FloatAttr(0))));
-        Value halvesPair = arith::TruncFOp::create(
-            b, VectorType::get({2}, m.half), values);
+        values = m.select(
+            isBin, values,
+            arith::ConstantOp::create(
+                b, DenseElementsAttr::get(pair2, b.getF32FloatAttr(0))));
+        Value halvesPair =
+            arith::TruncFOp::create(b, VectorType::get({2}, m.half), values);
         vector::StoreOp::create(b, halvesPair, halves,
                                 ValueRange{m.add(m.index(base), dst)});
       }
       // The bias of bin column r: log2(n_b); -inf for padding columns.
-      Value firstPair = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, col,
-                                              m.index(0));
+      Value firstPair =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, col, m.index(0));
       auto ifFirst = scf::IfOp::create(b, firstPair, false);
       b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
-      Value logCount = memref::LoadOp::create(
-          b, tailLogCounts, ValueRange{m.add(binBase, rC)});
+      Value logCount = memref::LoadOp::create(b, tailLogCounts,
+                                              ValueRange{m.add(binBase, rC)});
       Value bias = m.select(isBin, m.mulf(logCount, m.f32(kLog2e)), negInf);
       memref::StoreOp::create(
-          b, bias, biases,
-          ValueRange{m.add(m.index(plan.biasOffset(0)), r)});
+          b, bias, biases, ValueRange{m.add(m.index(plan.biasOffset(0)), r)});
     }
     gpu::BarrierOp::create(b);
     state = computeTile(m.index(0), plan.binsPad, state, /*masked=*/true);
@@ -709,9 +708,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       b.setInsertionPointToStart(&ifRow.getThenRegion().front());
       Value rowBase = m.add(o.base, m.mul(token, o.tokenStride));
       for (int64_t nt = 0; nt < dTiles; ++nt) {
-        Value packed =
-            m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
-                   m.mulf(state.out[mt][nt][2 * half + 1], inverse));
+        Value packed = m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
+                              m.mulf(state.out[mt][nt][2 * half + 1], inverse));
         Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
         vector::StoreOp::create(b, packed, o.view,
                                 ValueRange{m.add(rowBase, col)},
@@ -719,13 +717,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       }
       if (p.writeLse) {
         Value lse = m.select(
-            hasKeys,
-            m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)), negInf);
-        auto ifQuadLead = scf::IfOp::create(
-            b,
-            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, quadCol,
-                                  m.index(0)),
-            false);
+            hasKeys, m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)),
+            negInf);
+        auto ifQuadLead =
+            scf::IfOp::create(b,
+                              arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                                    quadCol, m.index(0)),
+                              false);
         b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
         memref::StoreOp::create(
             b, lse, globalView(b, arg("lse"), f32),

@@ -1,4 +1,5 @@
-//===- SparseAttentionMma.h - Tensor-core block-sparse attention -*- C++ -*-===//
+//===- SparseAttentionMma.h - Tensor-core block-sparse attention -*- C++
+//-*-===//
 
 #ifndef SATTN_TEMPLATES_SPARSEATTENTIONMMA_H
 #define SATTN_TEMPLATES_SPARSEATTENTIONMMA_H

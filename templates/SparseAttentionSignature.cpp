@@ -32,9 +32,8 @@ std::vector<KernelParam> sparseAttentionParams(MLIRContext *ctx,
   return params;
 }
 
-AttentionEntry
-readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
-                   function_ref<Value(StringRef, int64_t)> arg) {
+AttentionEntry readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
+                                  function_ref<Value(StringRef, int64_t)> arg) {
   ImplicitLocOpBuilder &b = m.b;
   AttentionEntry e;
   e.seqLen = m.toIndex(arg("seq_len", -1));
@@ -52,8 +51,8 @@ readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
   e.row = m.add(m.mul(e.batchHead, e.numQueryBlocks), e.queryBlock);
   e.blockStart = m.mul(e.queryBlock, m.index(p.blockQ));
 
-  Type half = p.dtype == DType::BF16 ? Type(b.getBF16Type())
-                                     : Type(b.getF16Type());
+  Type half =
+      p.dtype == DType::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
   auto tensor = [&](StringRef name) {
     Value base = m.add(m.mul(e.batch, m.toIndex(arg(name, 0))),
                        m.mul(e.head, m.toIndex(arg(name, 1))));
@@ -69,8 +68,8 @@ readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
   e.counts = globalView(b, arg("counts", -1), b.getI32Type());
   // Counts come from the caller: clamp them into [0, capacity] so that a
   // bad count can never read past the row's list.
-  e.count = m.clampCount(
-      memref::LoadOp::create(b, e.counts, ValueRange{e.row}), e.capacity);
+  e.count = m.clampCount(memref::LoadOp::create(b, e.counts, ValueRange{e.row}),
+                         e.capacity);
   e.listBase = m.mul(e.row, e.capacity);
   return e;
 }

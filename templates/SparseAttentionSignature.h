@@ -1,4 +1,5 @@
-//===- SparseAttentionSignature.h - Parameters of attention kernels -*- C++ -*-===//
+//===- SparseAttentionSignature.h - Parameters of attention kernels -*- C++
+//-*-===//
 
 #ifndef SATTN_TEMPLATES_SPARSEATTENTIONSIGNATURE_H
 #define SATTN_TEMPLATES_SPARSEATTENTIONSIGNATURE_H
@@ -47,9 +48,9 @@ struct AttentionEntry {
 
 /// Emits the entry reads at the builder's insertion point. `arg` gives the
 /// kernel argument of a parameter (name, stride dim).
-AttentionEntry
-readAttentionEntry(KernelOps &ops, const AttentionKernelParams &p,
-                   llvm::function_ref<mlir::Value(llvm::StringRef, int64_t)> arg);
+AttentionEntry readAttentionEntry(
+    KernelOps &ops, const AttentionKernelParams &p,
+    llvm::function_ref<mlir::Value(llvm::StringRef, int64_t)> arg);
 
 } // namespace sattn
 

@@ -49,9 +49,9 @@ public:
   Value loadRow(Value view, Value offset, Type element) {
     auto type = VectorType::get({lanes}, element);
     unsigned bytes = lanes * element.getIntOrFloatBitWidth() / 8;
-    Value row = vector::LoadOp::create(b, type, view, ValueRange{offset},
-                                       /*nontemporal=*/false,
-                                       llvm::MaybeAlign(bytes));
+    Value row =
+        vector::LoadOp::create(b, type, view, ValueRange{offset},
+                               /*nontemporal=*/false, llvm::MaybeAlign(bytes));
     return element == f32Type ? row : arith::ExtFOp::create(b, rowType, row);
   }
 
@@ -120,9 +120,9 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
   ImplicitLocOpBuilder b(func.getLoc(), builder);
   b.setInsertionPointToStart(&entry);
   SimtBuilder s(b, p);
-  Type element = p.dtype == DType::BF16 ? Type(b.getBF16Type())
-                                        : Type(b.getF16Type());
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Type element =
+      p.dtype == DType::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
+  Type f32 = b.getF32Type();
 
   AttentionEntry e = readAttentionEntry(s, p, arg);
   Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, count = e.count;
@@ -142,9 +142,10 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
   b.setInsertionPointToStart(&ifInRange.getThenRegion().front());
 
   Value qRow = s.loadRow(q.view, tokenOffset(q, token), element);
-  Softmax state{s.f32(-INFINITY), s.f32(0),
-                arith::ConstantOp::create(
-                    b, DenseElementsAttr::get(s.rowType, b.getF32FloatAttr(0)))};
+  Softmax state{
+      s.f32(-INFINITY), s.f32(0),
+      arith::ConstantOp::create(
+          b, DenseElementsAttr::get(s.rowType, b.getF32FloatAttr(0)))};
 
   // Kept key groups, then each group's keys.
   state = s.loop(s.index(0), count, state, [&](Value i, Softmax st) {
@@ -166,30 +167,29 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
     Value tailValues = globalView(b, arg("tail_values"), f32);
     Value tailLogCounts = globalView(b, arg("tail_log_counts"), f32);
     Value binBase = s.mul(row, s.index(p.bins));
-    state = s.loop(s.index(0), s.index(p.bins), state, [&](Value bin,
-                                                             Softmax st) {
-      Value binRow = s.add(binBase, bin);
-      Value offset = s.add(s.mul(binRow, s.index(p.headDim)), laneOffset);
-      Value kRow = s.loadRow(tailKeys, offset, f32);
-      Value logCount =
-          memref::LoadOp::create(b, tailLogCounts, ValueRange{binRow});
-      Value logit = arith::AddFOp::create(
-          b, arith::MulFOp::create(b, s.warpDot(qRow, kRow), scaleLog2),
-          arith::MulFOp::create(b, logCount, s.f32(kLog2e)));
-      return s.update(st, logit, s.loadRow(tailValues, offset, f32));
-    });
+    state =
+        s.loop(s.index(0), s.index(p.bins), state, [&](Value bin, Softmax st) {
+          Value binRow = s.add(binBase, bin);
+          Value offset = s.add(s.mul(binRow, s.index(p.headDim)), laneOffset);
+          Value kRow = s.loadRow(tailKeys, offset, f32);
+          Value logCount =
+              memref::LoadOp::create(b, tailLogCounts, ValueRange{binRow});
+          Value logit = arith::AddFOp::create(
+              b, arith::MulFOp::create(b, s.warpDot(qRow, kRow), scaleLog2),
+              arith::MulFOp::create(b, logCount, s.f32(kLog2e)));
+          return s.update(st, logit, s.loadRow(tailValues, offset, f32));
+        });
   }
 
   // out = acc / sum; a row with no keys at all gets zeros, not NaN.
-  Value hasKeys = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT,
-                                        state.sum, s.f32(0));
+  Value hasKeys =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, state.sum, s.f32(0));
   Value inverse = arith::SelectOp::create(
-      b, hasKeys, arith::DivFOp::create(b, s.f32(1), state.sum),
-      s.f32(0));
+      b, hasKeys, arith::DivFOp::create(b, s.f32(1), state.sum), s.f32(0));
   Value outRow = arith::MulFOp::create(
       b, state.acc, vector::BroadcastOp::create(b, s.rowType, inverse));
-  Value outCast = arith::TruncFOp::create(
-      b, VectorType::get({s.lanes}, element), outRow);
+  Value outCast =
+      arith::TruncFOp::create(b, VectorType::get({s.lanes}, element), outRow);
   unsigned outBytes = s.lanes * element.getIntOrFloatBitWidth() / 8;
   vector::StoreOp::create(b, outCast, o.view, ValueRange{tokenOffset(o, token)},
                           /*nontemporal=*/false, llvm::MaybeAlign(outBytes));
@@ -202,8 +202,8 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
             b, arith::AddFOp::create(b, state.max, s.log2(state.sum)),
             s.f32(kLn2)),
         s.f32(-INFINITY));
-    Value isLaneZero = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                             e.lane, s.index(0));
+    Value isLaneZero =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, e.lane, s.index(0));
     auto ifLaneZero = scf::IfOp::create(b, isLaneZero, false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifLaneZero.getThenRegion().front());

@@ -19,10 +19,10 @@
 
 #include "compiler/reference/Attention.h"
 #include "compiler/reference/Synthetic.h"
+#include "dialect/VariantJson.h"
 #include "runtime/Context.h"
 #include "runtime/DeviceBuffer.h"
 #include "runtime/HalfFloat.h"
-#include "dialect/VariantJson.h"
 #include "runtime/sattn.h"
 #include "tools/sattn-bench/RandomMask.h"
 
@@ -53,10 +53,9 @@ struct Case {
 
   std::string kernel() const {
     return "attn-" + arch + "-" + tmpl + "-" +
-           (dtype == DType::BF16 ? "bf16" : "fp16") + "-d" +
-           std::to_string(d) + "-q" + std::to_string(bq) + "-k" +
-           std::to_string(bk) + "-b" + std::to_string(bins) +
-           (lse ? "-lse" : "");
+           (dtype == DType::BF16 ? "bf16" : "fp16") + "-d" + std::to_string(d) +
+           "-q" + std::to_string(bq) + "-k" + std::to_string(bk) + "-b" +
+           std::to_string(bins) + (lse ? "-lse" : "");
   }
   std::string name() const {
     std::string n = kernel().substr(5) + "_S" + std::to_string(seq);
@@ -80,8 +79,8 @@ void PrintTo(const Case &c, std::ostream *os) { *os << c.name(); }
 std::vector<Case> allCases() {
   std::vector<Case> cases;
   const int64_t seqs[] = {128, 1000, 4097};
-  const std::pair<int64_t, bool> texts[] = {{0, false}, {226, true},
-                                            {256, false}};
+  const std::pair<int64_t, bool> texts[] = {
+      {0, false}, {226, true}, {256, false}};
   const double densities[] = {0, 0.1, 0.5, 1.0}; // 0: one group per row
   int rotate = 0;
   // Every bf16 kernel for sm_90a at every density, sequences and text
@@ -184,10 +183,11 @@ struct Gpu {
     else if (sattn_context_create(0, &api) != SATTN_OK)
       unavailable = sattn_last_error();
     const char *fixed = std::getenv("SATTN_TEST_SEED");
-    seed = fixed ? std::strtoull(fixed, nullptr, 10)
-                 : uint64_t(std::chrono::steady_clock::now()
-                                .time_since_epoch()
-                                .count());
+    seed =
+        fixed
+            ? std::strtoull(fixed, nullptr, 10)
+            : uint64_t(
+                  std::chrono::steady_clock::now().time_since_epoch().count());
   }
   static std::string folder() {
     const char *dir = std::getenv("SATTN_GPU_KERNELS");
@@ -269,18 +269,21 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
   int64_t s = c.seq, d = c.d;
   ref::Tensor q, k, v;
   if (c.structured) {
-    ref::SyntheticSpec spec;
-    spec.seed = seed;
-    spec.batch = kBatch;
-    spec.heads = kHeads;
-    spec.headDim = d;
+    // One frame of the most square grid with S - text tokens.
+    ProblemParams problem;
+    problem.batch = kBatch;
+    problem.heads = kHeads;
+    problem.headDim = d;
     int64_t video = s - c.text, rows = 1;
     for (int64_t r = 1; r * r <= video; ++r)
       if (video % r == 0)
         rows = r;
-    spec.grid = {1, rows, video / rows};
-    spec.textTokens = c.text;
-    spec.textPosition = c.textFirst ? TextPosition::First : TextPosition::Last;
+    problem.grid = {1, rows, video / rows};
+    problem.textTokens = c.text;
+    problem.textPosition =
+        c.textFirst ? TextPosition::First : TextPosition::Last;
+    ref::SyntheticSpec spec = ref::specFor(problem);
+    spec.seed = seed;
     ref::SyntheticInputs inputs = ref::makeSynthetic(spec);
     q = std::move(inputs.q);
     k = std::move(inputs.k);
@@ -312,9 +315,9 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
   // GPU.
   const Context &context = *gpu.context;
   auto upload = [&](const auto &host, DeviceBuffer &buffer) {
-    ASSERT_TRUE(DeviceBuffer::allocate(context, host.size() * sizeof(host[0]),
-                                       buffer)
-                    .isOk());
+    ASSERT_TRUE(
+        DeviceBuffer::allocate(context, host.size() * sizeof(host[0]), buffer)
+            .isOk());
     ASSERT_TRUE(buffer.upload(host).isOk());
   };
   sattn_dtype dtype = c.dtype == DType::BF16 ? SATTN_BF16 : SATTN_FP16;
@@ -337,7 +340,10 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
   upload(mask.counts, counts);
   sattn_block_mask blockMask{static_cast<const int32_t *>(groups.data()),
                              static_cast<const int32_t *>(counts.data()),
-                             mask.capacity, nullptr, nullptr, nullptr};
+                             mask.capacity,
+                             nullptr,
+                             nullptr,
+                             nullptr};
   if (c.bins > 0) {
     upload(mask.tailKeys, tailKeys);
     upload(mask.tailValues, tailValues);
@@ -424,7 +430,8 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
         lists.rows.emplace_back(first, first + mask.counts[size_t(row)]);
         int64_t newRow = (ib * kHeads + ih) * m + j;
         for (int64_t bin = 0; bin < c.bins; ++bin) {
-          size_t from = size_t(row * c.bins + bin), to = size_t(newRow * c.bins + bin);
+          size_t from = size_t(row * c.bins + bin),
+                 to = size_t(newRow * c.bins + bin);
           tail.logCounts.data[to] = mask.tailLogCounts[from];
           for (int64_t e = 0; e < d; ++e) {
             tail.keys.data[to * d + e] = mask.tailKeys[from * d + e];
@@ -456,15 +463,17 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
           }
           if (c.lse)
             lseErr = std::max(
-                lseErr, std::abs(double(lseHost[size_t((ib * kHeads + ih) * s + t)]) -
-                                 refLse(ib, ih, local)));
+                lseErr,
+                std::abs(double(lseHost[size_t((ib * kHeads + ih) * s + t)]) -
+                         refLse(ib, ih, local)));
         }
       }
   double relL2 = std::sqrt(err / std::max(norm, 1e-300));
   EXPECT_LE(relL2, 1e-2) << "relative L2 error against float64";
   RecordProperty("rel_l2", std::to_string(relL2));
-  if (c.lse)
+  if (c.lse) {
     EXPECT_LE(lseErr, 2e-2) << "log-sum-exp error";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, SparseAttentionGpu,
@@ -474,4 +483,3 @@ INSTANTIATE_TEST_SUITE_P(Kernels, SparseAttentionGpu,
                          });
 
 } // namespace
-

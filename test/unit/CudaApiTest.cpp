@@ -15,38 +15,44 @@
 
 namespace cu = sattn::cu;
 
+// The runtime's enums and cuda.h's are different types with equal values.
+#define SATTN_SAME_VALUE(ours, theirs)                                         \
+  static_assert(int(ours) == int(theirs), #theirs)
+
 static_assert(sizeof(cu::DevicePtr) == sizeof(CUdeviceptr));
 static_assert(std::is_same_v<cu::Device, CUdevice>);
-static_assert(cu::kSuccess == CUDA_SUCCESS);
-static_assert(cu::kErrorInvalidValue == CUDA_ERROR_INVALID_VALUE);
-static_assert(cu::kErrorOutOfMemory == CUDA_ERROR_OUT_OF_MEMORY);
-static_assert(cu::kErrorNoDevice == CUDA_ERROR_NO_DEVICE);
-static_assert(cu::kMultiprocessorCount ==
-              CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-static_assert(cu::kComputeCapabilityMajor ==
-              CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
-static_assert(cu::kComputeCapabilityMinor ==
-              CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-static_assert(cu::kMaxSharedMemoryPerBlockOptin ==
-              CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
-static_assert(cu::kMaxThreadsPerBlock == CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
-static_assert(cu::kSharedSizeBytes == CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
-static_assert(cu::kLocalSizeBytes == CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
-static_assert(cu::kNumRegs == CU_FUNC_ATTRIBUTE_NUM_REGS);
-static_assert(cu::kMaxDynamicSharedSizeBytes ==
-              CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
-static_assert(cu::kJitInfoLogBuffer == CU_JIT_INFO_LOG_BUFFER);
-static_assert(cu::kJitInfoLogBufferSizeBytes ==
-              CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES);
-static_assert(cu::kJitErrorLogBuffer == CU_JIT_ERROR_LOG_BUFFER);
-static_assert(cu::kJitErrorLogBufferSizeBytes ==
-              CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
-static_assert(cu::kPointerMemoryType == CU_POINTER_ATTRIBUTE_MEMORY_TYPE);
-static_assert(cu::kPointerDeviceOrdinal == CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL);
-static_assert(cu::kMemoryHost == CU_MEMORYTYPE_HOST);
-static_assert(cu::kMemoryDevice == CU_MEMORYTYPE_DEVICE);
-static_assert(cu::kMemoryArray == CU_MEMORYTYPE_ARRAY);
-static_assert(cu::kMemoryUnified == CU_MEMORYTYPE_UNIFIED);
+SATTN_SAME_VALUE(cu::kSuccess, CUDA_SUCCESS);
+SATTN_SAME_VALUE(cu::kErrorInvalidValue, CUDA_ERROR_INVALID_VALUE);
+SATTN_SAME_VALUE(cu::kErrorOutOfMemory, CUDA_ERROR_OUT_OF_MEMORY);
+SATTN_SAME_VALUE(cu::kErrorNoDevice, CUDA_ERROR_NO_DEVICE);
+SATTN_SAME_VALUE(cu::kMultiprocessorCount,
+                 CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+SATTN_SAME_VALUE(cu::kComputeCapabilityMajor,
+                 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+SATTN_SAME_VALUE(cu::kComputeCapabilityMinor,
+                 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+SATTN_SAME_VALUE(cu::kMaxSharedMemoryPerBlockOptin,
+                 CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+SATTN_SAME_VALUE(cu::kMaxThreadsPerBlock,
+                 CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
+SATTN_SAME_VALUE(cu::kSharedSizeBytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+SATTN_SAME_VALUE(cu::kLocalSizeBytes, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
+SATTN_SAME_VALUE(cu::kNumRegs, CU_FUNC_ATTRIBUTE_NUM_REGS);
+SATTN_SAME_VALUE(cu::kMaxDynamicSharedSizeBytes,
+                 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
+SATTN_SAME_VALUE(cu::kJitInfoLogBuffer, CU_JIT_INFO_LOG_BUFFER);
+SATTN_SAME_VALUE(cu::kJitInfoLogBufferSizeBytes,
+                 CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES);
+SATTN_SAME_VALUE(cu::kJitErrorLogBuffer, CU_JIT_ERROR_LOG_BUFFER);
+SATTN_SAME_VALUE(cu::kJitErrorLogBufferSizeBytes,
+                 CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
+SATTN_SAME_VALUE(cu::kPointerMemoryType, CU_POINTER_ATTRIBUTE_MEMORY_TYPE);
+SATTN_SAME_VALUE(cu::kPointerDeviceOrdinal,
+                 CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL);
+SATTN_SAME_VALUE(cu::kMemoryHost, CU_MEMORYTYPE_HOST);
+SATTN_SAME_VALUE(cu::kMemoryDevice, CU_MEMORYTYPE_DEVICE);
+SATTN_SAME_VALUE(cu::kMemoryArray, CU_MEMORYTYPE_ARRAY);
+SATTN_SAME_VALUE(cu::kMemoryUnified, CU_MEMORYTYPE_UNIFIED);
 
 // The parameters of the calls whose parameters are not enums are exactly
 // cuda.h's; results are CUresult, an enum with int's ABI, in the runtime int.
@@ -62,7 +68,7 @@ static_assert(std::is_same_v<cu::Stream, CUstream>);
 static_assert(std::is_same_v<cu::Event, CUevent>);
 static_assert(std::is_same_v<cu::DevicePtr, CUdeviceptr>);
 #define SATTN_SAME_SIGNATURE(ours, theirs)                                     \
-  static_assert(std::is_same_v<Parameters<ours>::type,                        \
+  static_assert(std::is_same_v<Parameters<ours>::type,                         \
                                Parameters<decltype(&theirs)>::type>,           \
                 #theirs)
 SATTN_SAME_SIGNATURE(cu::InitFn, cuInit);
@@ -71,7 +77,8 @@ SATTN_SAME_SIGNATURE(cu::DeviceGetCountFn, cuDeviceGetCount);
 SATTN_SAME_SIGNATURE(cu::DeviceGetFn, cuDeviceGet);
 SATTN_SAME_SIGNATURE(cu::DeviceGetNameFn, cuDeviceGetName);
 SATTN_SAME_SIGNATURE(cu::DevicePrimaryCtxRetainFn, cuDevicePrimaryCtxRetain);
-SATTN_SAME_SIGNATURE(cu::DevicePrimaryCtxReleaseFn, cuDevicePrimaryCtxRelease_v2);
+SATTN_SAME_SIGNATURE(cu::DevicePrimaryCtxReleaseFn,
+                     cuDevicePrimaryCtxRelease_v2);
 SATTN_SAME_SIGNATURE(cu::CtxSetCurrentFn, cuCtxSetCurrent);
 SATTN_SAME_SIGNATURE(cu::CtxGetCurrentFn, cuCtxGetCurrent);
 SATTN_SAME_SIGNATURE(cu::CtxSynchronizeFn, cuCtxSynchronize);

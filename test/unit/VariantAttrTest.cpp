@@ -67,7 +67,8 @@ TEST_F(VariantAttrTest, JsonToAttributeToJsonRoundTrips) {
     // And through the textual form of the attribute.
     std::string printed, errors;
     llvm::raw_string_ostream(printed) << attr;
-    auto reparsed = llvm::dyn_cast_or_null<VariantAttr>(parse(printed, &errors));
+    auto reparsed =
+        llvm::dyn_cast_or_null<VariantAttr>(parse(printed, &errors));
     ASSERT_TRUE(reparsed) << printed << "\n" << errors;
     EXPECT_EQ(reparsed, attr) << printed;
     EXPECT_EQ(reparsed.getParams(), *read.variant);
@@ -115,10 +116,10 @@ TEST_F(VariantAttrTest, VerifierUsesTheJsonReadersWording) {
     VariantResult read = parseVariantJson(json);
     ASSERT_FALSE(read) << json;
     std::string errors;
-    mlir::Attribute attr = parse(
-        "#sattn.variant<problem = <heads = 2, grid = [3, 4, 5]>, " +
-            c.mlirSections + ">",
-        &errors);
+    mlir::Attribute attr =
+        parse("#sattn.variant<problem = <heads = 2, grid = [3, 4, 5]>, " +
+                  c.mlirSections + ">",
+              &errors);
     EXPECT_FALSE(attr) << c.mlirSections;
     EXPECT_NE(errors.find(read.issue.str()), std::string::npos)
         << "JSON: " << read.issue.str() << "\nMLIR: " << errors;

@@ -13,8 +13,7 @@ using namespace sattn;
 
 namespace {
 
-const char *kMinimal =
-    R"({"problem": {"heads": 2, "grid": [3, 4, 5]}})";
+const char *kMinimal = R"({"problem": {"heads": 2, "grid": [3, 4, 5]}})";
 
 VariantParams parseOrDie(const std::string &text) {
   VariantResult r = parseVariantJson(text);
@@ -134,8 +133,8 @@ TEST(VariantJson, WriteThenReadGivesTheSameVariant) {
 TEST(VariantJson, ExamplesParse) {
   for (const char *name :
        {"wan2.1-480p", "wan2.1-720p", "hunyuan-720p", "cogvideox-5b"}) {
-    VariantResult r = readVariantFile(std::string(SATTN_EXAMPLES_DIR "/") +
-                                      name + ".json");
+    VariantResult r =
+        readVariantFile(std::string(SATTN_EXAMPLES_DIR "/") + name + ".json");
     ASSERT_TRUE(r) << name << ": " << r.issue.str();
     EXPECT_EQ(r.variant->name, name);
   }
@@ -182,7 +181,8 @@ std::vector<Rejection> rejections() {
       {"wrong type: bool", variant("", R"(, "linear": {"enabled": 1})"),
        "linear.enabled", "expected true or false"},
       {"density zero", variant("", R"(, "selection": {"density": 0})"),
-       "selection.density", "value 0 is out of range (allowed: a number in (0, 1])"},
+       "selection.density",
+       "value 0 is out of range (allowed: a number in (0, 1])"},
       {"density negative", variant("", R"(, "selection": {"density": -0.5})"),
        "selection.density", "value -0.5 is out of range"},
       {"density above one", variant("", R"(, "selection": {"density": 1.5})"),
@@ -195,26 +195,30 @@ std::vector<Rejection> rejections() {
        "unsupported value 48 (allowed: 16, 32, 64, 128)"},
       {"pool.q not dividing block.q",
        variant("", R"(, "scoring": {"pool": {"q": 24}})"), "scoring.pool.q",
-       "24 does not divide block.q = 128 (allowed: a positive divisor of block.q)"},
+       "24 does not divide block.q = 128 (allowed: a positive divisor of "
+       "block.q)"},
       {"pool.k not dividing block.k",
        variant("", R"(, "block": {"k": 32}, "scoring": {"pool": {"k": 64}})"),
        "scoring.pool.k", "64 does not divide block.k = 32"},
       {"pool.k zero", variant("", R"(, "scoring": {"pool": {"k": 0}})"),
        "scoring.pool.k", "0 does not divide block.k = 128"},
       {"levels not decreasing",
-       variant("", R"(, "block": {"k": 32}, "scoring": {"levels": [32, 128, 32]})"),
+       variant("",
+               R"(, "block": {"k": 32}, "scoring": {"levels": [32, 128, 32]})"),
        "scoring.levels", "sizes are not decreasing (32 then 128)"},
       {"levels not ending at block.k",
        variant("", R"(, "block": {"k": 32}, "scoring": {"levels": [128, 64]})"),
        "scoring.levels", "the last level is 64, not block.k = 32"},
       {"levels not multiples",
-       variant("", R"(, "block": {"k": 32}, "scoring": {"levels": [96, 64, 32]})"),
+       variant("",
+               R"(, "block": {"k": 32}, "scoring": {"levels": [96, 64, 32]})"),
        "scoring.levels", "96 is not a multiple of 64"},
       {"levels empty", variant("", R"(, "scoring": {"levels": []})"),
        "scoring.levels", "is empty"},
-      {"unknown reorder.kind", variant("", R"(, "reorder": {"kind": "zorder"})"),
-       "reorder.kind",
-       "unknown value \"zorder\" (allowed: identity, tile, hilbert2d, hilbert3d, hwf, fwh)"},
+      {"unknown reorder.kind",
+       variant("", R"(, "reorder": {"kind": "zorder"})"), "reorder.kind",
+       "unknown value \"zorder\" (allowed: identity, tile, hilbert2d, "
+       "hilbert3d, hwf, fwh)"},
       {"reorder tile zero",
        variant("", R"(, "reorder": {"kind": "tile", "tile": [4, 0, 4]})"),
        "reorder.tile", "extent 0 is not positive"},
@@ -229,13 +233,15 @@ std::vector<Rejection> rejections() {
        "reorder.tile", "kind hwf takes no tile"},
       {"grid extent zero", R"({"problem": {"heads": 2, "grid": [3, 0, 5]}})",
        "problem.grid", "extent 0 is not positive"},
-      {"grid extent negative", R"({"problem": {"heads": 2, "grid": [-3, 4, 5]}})",
-       "problem.grid", "extent -3 is not positive"},
+      {"grid extent negative",
+       R"({"problem": {"heads": 2, "grid": [-3, 4, 5]}})", "problem.grid",
+       "extent -3 is not positive"},
       {"grid too large",
        R"({"problem": {"heads": 2, "grid": [1000, 1000, 1000]}})",
        "problem.grid", "1000000000 video tokens are too many"},
       {"tail.bins negative", variant("", R"(, "tail": {"bins": -1})"),
-       "tail.bins", "value -1 is out of range (allowed: an integer from 0 to 64)"},
+       "tail.bins",
+       "value -1 is out of range (allowed: an integer from 0 to 64)"},
       {"tail.bins above 64", variant("", R"(, "tail": {"bins": 65})"),
        "tail.bins", "value 65 is out of range"},
       {"unknown arch", variant("", R"(, "target": {"arch": "sm_75"})"),
@@ -252,13 +258,18 @@ std::vector<Rejection> rejections() {
       {"unknown keep", variant("", R"(, "selection": {"keep": ["corner"]})"),
        "selection.keep[0]", "unknown value \"corner\""},
       {"min_density above density",
-       variant("", R"(, "selection": {"density": 0.1}, "schedule": {"min_density": 0.2})"),
+       variant(
+           "",
+           R"(, "selection": {"density": 0.1}, "schedule": {"min_density": 0.2})"),
        "schedule.min_density", "0.2 is above selection.density = 0.1"},
       {"both schedules",
-       variant("", R"(, "schedule": {"density_decay": 0.1, "density_by_step": [[0, 0.5]]})"),
+       variant(
+           "",
+           R"(, "schedule": {"density_decay": 0.1, "density_by_step": [[0, 0.5]]})"),
        "schedule.density_decay", "use one schedule"},
       {"density_by_step steps not increasing",
-       variant("", R"(, "schedule": {"density_by_step": [[5, 0.5], [5, 0.6]]})"),
+       variant("",
+               R"(, "schedule": {"density_by_step": [[5, 0.5], [5, 0.6]]})"),
        "schedule.density_by_step[1]", "step 5 is negative or not after"},
       {"density_by_step not a pair",
        variant("", R"(, "schedule": {"density_by_step": [[5]]})"),
@@ -267,7 +278,8 @@ std::vector<Rejection> rejections() {
        variant("", R"(, "adaptive": {"min_density": 0.5, "max_density": 0.2})"),
        "adaptive.max_density", "0.2 is below adaptive.min_density = 0.5"},
       {"routing per head count",
-       variant("", R"(, "linear": {"routing": ["sparse", "linear", "hybrid"]})"),
+       variant("",
+               R"(, "linear": {"routing": ["sparse", "linear", "hybrid"]})"),
        "linear.routing", "has 3 entries for 2 heads"},
       {"name unusable as a file name", variant("", R"(, "name": "../x")"),
        "name", "cannot be used as a file name"},

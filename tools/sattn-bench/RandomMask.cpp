@@ -26,8 +26,8 @@ RandomMask makeRandomMask(const MaskSpec &spec) {
   };
   std::vector<char> textGroup(size_t(m.numGroups));
   for (int64_t g = 0; g < m.numGroups; ++g)
-    textGroup[size_t(g)] = overlapsText(
-        g * spec.groupSize, std::min(s, (g + 1) * spec.groupSize));
+    textGroup[size_t(g)] =
+        overlapsText(g * spec.groupSize, std::min(s, (g + 1) * spec.groupSize));
   int64_t perRow =
       spec.groupsPerRow > 0
           ? std::min(spec.groupsPerRow, m.numGroups)
@@ -59,15 +59,14 @@ RandomMask makeRandomMask(const MaskSpec &spec) {
       std::sort(kept.begin(), kept.end());
     }
     m.counts[size_t(row)] = int32_t(kept.size());
-    std::copy(kept.begin(), kept.end(),
-              m.groups.begin() + row * m.capacity);
+    std::copy(kept.begin(), kept.end(), m.groups.begin() + row * m.capacity);
     int64_t keys = 0;
     for (int32_t g : kept)
       keys += std::min(s, (g + 1) * spec.groupSize) - g * spec.groupSize;
     m.keptPairs += double(qEnd - qBegin) * double(keys);
   }
-  m.density = m.keptPairs /
-              (double(spec.batch * spec.heads) * double(s) * double(s));
+  m.density =
+      m.keptPairs / (double(spec.batch * spec.heads) * double(s) * double(s));
 
   if (spec.bins > 0) {
     size_t slots = size_t(rows * spec.bins);

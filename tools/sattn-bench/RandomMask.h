@@ -1,4 +1,5 @@
-//===- RandomMask.h - Random block masks for benchmarks and tests -*- C++ -*-===//
+//===- RandomMask.h - Random block masks for benchmarks and tests -*- C++
+//-*-===//
 //
 // Index lists of a chosen density in the layout the kernels take (SPEC §4.4:
 // per (batch, head, query block) the kept key groups, ascending, and their

@@ -71,38 +71,58 @@ struct Options {
 
 Options parse(int argc, char **argv) {
   Options o;
-  static option longOptions[] = {
-      {"kernels", required_argument, nullptr, 'k'},
-      {"density", required_argument, nullptr, 'd'},
-      {"runs", required_argument, nullptr, 'r'},
-      {"warmup", required_argument, nullptr, 'w'},
-      {"inputs", required_argument, nullptr, 'i'},
-      {"device", required_argument, nullptr, 'g'},
-      {"seed", required_argument, nullptr, 's'},
-      {"json", required_argument, nullptr, 'j'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0}};
+  static option longOptions[] = {{"kernels", required_argument, nullptr, 'k'},
+                                 {"density", required_argument, nullptr, 'd'},
+                                 {"runs", required_argument, nullptr, 'r'},
+                                 {"warmup", required_argument, nullptr, 'w'},
+                                 {"inputs", required_argument, nullptr, 'i'},
+                                 {"device", required_argument, nullptr, 'g'},
+                                 {"seed", required_argument, nullptr, 's'},
+                                 {"json", required_argument, nullptr, 'j'},
+                                 {"help", no_argument, nullptr, 'h'},
+                                 {nullptr, 0, nullptr, 0}};
   auto number = [](const char *flag, const char *text, double lo, double hi) {
     char *end = nullptr;
     double value = std::strtod(text, &end);
     if (!end || *end || !(value >= lo && value <= hi))
-      fail(std::string("--") + flag + ": \"" + text + "\" is not a number in [" +
-           std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      fail(std::string("--") + flag + ": \"" + text +
+           "\" is not a number in [" + std::to_string(lo) + ", " +
+           std::to_string(hi) + "]");
     return value;
   };
   int c;
   while ((c = getopt_long(argc, argv, "h", longOptions, nullptr)) != -1) {
     switch (c) {
-    case 'k': o.kernels = optarg; break;
-    case 'd': o.density = number("density", optarg, 1e-9, 1); break;
-    case 'r': o.runs = int(number("runs", optarg, 20, 100000)); break;
-    case 'w': o.warmup = int(number("warmup", optarg, 0, 100000)); break;
-    case 'i': o.inputs = int(number("inputs", optarg, 1, 64)); break;
-    case 'g': o.device = int(number("device", optarg, 0, 1024)); break;
-    case 's': o.seed = uint64_t(number("seed", optarg, 0, 1e15)); break;
-    case 'j': o.json = optarg; break;
-    case 'h': std::fputs(kUsage, stdout); std::exit(0);
-    default: std::fputs(kUsage, stderr); std::exit(1);
+    case 'k':
+      o.kernels = optarg;
+      break;
+    case 'd':
+      o.density = number("density", optarg, 1e-9, 1);
+      break;
+    case 'r':
+      o.runs = int(number("runs", optarg, 20, 100000));
+      break;
+    case 'w':
+      o.warmup = int(number("warmup", optarg, 0, 100000));
+      break;
+    case 'i':
+      o.inputs = int(number("inputs", optarg, 1, 64));
+      break;
+    case 'g':
+      o.device = int(number("device", optarg, 0, 1024));
+      break;
+    case 's':
+      o.seed = uint64_t(number("seed", optarg, 0, 1e15));
+      break;
+    case 'j':
+      o.json = optarg;
+      break;
+    case 'h':
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    default:
+      std::fputs(kUsage, stderr);
+      std::exit(1);
     }
   }
   if (optind + 1 != argc)
@@ -198,7 +218,10 @@ int main(int argc, char **argv) {
   check(counts.upload(mask.counts));
   sattn_block_mask blockMask{static_cast<const int32_t *>(groups.data()),
                              static_cast<const int32_t *>(counts.data()),
-                             mask.capacity, nullptr, nullptr, nullptr};
+                             mask.capacity,
+                             nullptr,
+                             nullptr,
+                             nullptr};
   if (spec.bins > 0) {
     check(DeviceBuffer::allocate(*context, mask.tailKeys.size() * 4, tailKeys));
     check(tailKeys.upload(mask.tailKeys));
@@ -210,7 +233,8 @@ int main(int argc, char **argv) {
     check(tailLogCounts.upload(mask.tailLogCounts));
     blockMask.tail_keys = static_cast<const float *>(tailKeys.data());
     blockMask.tail_values = static_cast<const float *>(tailValues.data());
-    blockMask.tail_log_counts = static_cast<const float *>(tailLogCounts.data());
+    blockMask.tail_log_counts =
+        static_cast<const float *>(tailLogCounts.data());
   }
   bool wantsLse = false;
   for (const ManifestParam &param : kernel->info->params)
@@ -220,7 +244,8 @@ int main(int argc, char **argv) {
 
   sattn_dtype dtype = problem.dtype == DType::BF16 ? SATTN_BF16 : SATTN_FP16;
   auto tensor = [&](const DeviceBuffer &buffer) {
-    sattn_tensor t{buffer.data(), {b, h, s, d}, {h * s * d, s * d, d, 1}, dtype};
+    sattn_tensor t{
+        buffer.data(), {b, h, s, d}, {h * s * d, s * d, d, 1}, dtype};
     return t;
   };
   const CudaDriver &cuda = context->cuda();
@@ -229,10 +254,9 @@ int main(int argc, char **argv) {
   auto runOnce = [&](int i) {
     sattn_tensor tq = tensor(q[i % o.inputs]), tk = tensor(k[i % o.inputs]),
                  tv = tensor(v[i % o.inputs]), to = tensor(out);
-    check(runSparseAttention(*module, tq, tk, tv, to, blockMask,
-                             wantsLse ? static_cast<float *>(lse.data())
-                                      : nullptr,
-                             stream));
+    check(runSparseAttention(
+        *module, tq, tk, tv, to, blockMask,
+        wantsLse ? static_cast<float *>(lse.data()) : nullptr, stream));
   };
   for (int i = 0; i < o.warmup; ++i)
     runOnce(i);
@@ -244,7 +268,8 @@ int main(int argc, char **argv) {
     check(checkCuda(cuda, "cuEventCreate", cuda.eventCreate(&ends[i], 0)));
   }
   for (int i = 0; i < o.runs; ++i) {
-    check(checkCuda(cuda, "cuEventRecord", cuda.eventRecord(starts[i], stream)));
+    check(
+        checkCuda(cuda, "cuEventRecord", cuda.eventRecord(starts[i], stream)));
     runOnce(i);
     check(checkCuda(cuda, "cuEventRecord", cuda.eventRecord(ends[i], stream)));
   }

@@ -30,8 +30,9 @@ cl::OptionCategory category("sattnc options");
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("VARIANT.json"),
                                cl::Required, cl::cat(category));
-cl::opt<std::string> outputDir("o", cl::desc("Directory for the outputs "
-                                             "(created if missing)"),
+cl::opt<std::string> outputDir("o",
+                               cl::desc("Directory for the outputs "
+                                        "(created if missing)"),
                                cl::value_desc("DIR"), cl::Required,
                                cl::cat(category));
 cl::opt<std::string>
@@ -63,8 +64,7 @@ cl::OptionCategory tuning("sattnc tile parameters (the autotuner's knobs)");
 cl::opt<int64_t> keyTile("key-tile",
                          cl::desc("Keys per shared-memory tile: 32, 64, 128"),
                          cl::init(64), cl::cat(tuning));
-cl::opt<int64_t> stages("stages",
-                        cl::desc("cp.async pipeline depth: 2, 3, 4"),
+cl::opt<int64_t> stages("stages", cl::desc("cp.async pipeline depth: 2, 3, 4"),
                         cl::init(2), cl::cat(tuning));
 cl::opt<int64_t> warpRows("warp-rows",
                           cl::desc("Query rows per warp: 16, 32 (0: default)"),
@@ -134,7 +134,8 @@ void writeAtomically(std::vector<Output> &outputs) {
     }
   }
   for (size_t i = 0; i < outputs.size(); ++i)
-    if (std::error_code ec = sys::fs::rename(outputs[i].tempPath, outputs[i].path)) {
+    if (std::error_code ec =
+            sys::fs::rename(outputs[i].tempPath, outputs[i].path)) {
       for (size_t j = 0; j < i; ++j)
         sys::fs::remove(outputs[j].path);
       cleanup();
@@ -231,8 +232,8 @@ int main(int argc, char **argv) {
   if (emit == Emit::All || emit == Emit::PTX)
     outputs.push_back({path(".ptx"), compiled->ptx, ""});
   if (emit == Emit::All || emit == Emit::Manifest)
-    outputs.push_back(
-        {path(".manifest.json"), sattn::writeManifestJson(compiled->manifest), ""});
+    outputs.push_back({path(".manifest.json"),
+                       sattn::writeManifestJson(compiled->manifest), ""});
   if (emit == Emit::MLIR)
     outputs.push_back({path(".mlir"), compiled->mlir, ""});
   writeAtomically(outputs);
