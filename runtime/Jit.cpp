@@ -1,0 +1,94 @@
+//===- Jit.cpp - Kernels for a variant: from the cache or compiled --------===//
+
+#include "runtime/Jit.h"
+
+#include "compiler/Version.h"
+#include "dialect/VariantJson.h"
+#include "runtime/KernelCache.h"
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <set>
+
+namespace sattn {
+namespace {
+
+CacheKey keyFor(const VariantParams &variant, const JitOptions &options) {
+  const CompileOptions &c = options.compile;
+  CacheKey key;
+  key.variant = writeVariantJson(variant, /*indent=*/-1);
+  key.tuning = "template=" + c.attentionTemplate +
+               " key_tile=" + std::to_string(c.keyTile) +
+               " stages=" + std::to_string(c.stages) +
+               " warp_rows=" + std::to_string(c.warpRows) +
+               " opt=" + std::to_string(c.optLevel);
+  key.arch = c.arch;
+  key.driverVersion = options.driverVersion;
+  key.compiler = SATTN_COMPILER_VERSION;
+  return key;
+}
+
+/// A corrupt entry is worth one line on stderr, once per file per process.
+void reportOnce(const std::string &problem) {
+  static std::mutex mutex;
+  static std::set<std::string> reported;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (reported.insert(problem).second)
+    std::fprintf(stderr, "sattn: warning: kernel cache: %s\n", problem.c_str());
+}
+
+} // namespace
+
+Status compileWithCache(const VariantParams &variant, const JitOptions &options,
+                        JitResult &out) {
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  out = JitResult();
+  KernelCache cache(options.cacheFolder);
+  CacheKey key = keyFor(variant, options);
+  if (options.useCache) {
+    std::string problem;
+    if (std::optional<CacheEntry> entry = cache.load(key, &problem)) {
+      std::string error;
+      if (parseManifestJson(entry->manifest, out.manifest, error)) {
+        out.ptx = std::move(entry->ptx);
+        out.cacheHit = true;
+        out.milliseconds = elapsed();
+        return Status::ok();
+      }
+      problem = cache.pathFor(key) + ": manifest " + error + "; rebuilt";
+    }
+    if (!problem.empty()) {
+      reportOnce(problem);
+      out.cacheNote = problem;
+    }
+  }
+
+  llvm::Expected<CompileResult> compiled =
+      compileVariant(variant, options.compile);
+  if (!compiled) {
+    std::string message = llvm::toString(compiled.takeError());
+    for (char &c : message)
+      if (c == '\n')
+        c = ' ';
+    return Status::error(SATTN_ERROR_INVALID_ARGUMENT,
+                         "variant " + variant.name + ": " + message);
+  }
+  out.ptx = std::move(compiled->ptx);
+  out.manifest = std::move(compiled->manifest);
+  if (options.useCache) {
+    std::string error;
+    if (!cache.store(key, {out.ptx, writeManifestJson(out.manifest)}, &error))
+      out.cacheNote = error + " (the kernels were compiled and work; they "
+                              "will be compiled again next time)";
+  }
+  out.milliseconds = elapsed();
+  return Status::ok();
+}
+
+} // namespace sattn
