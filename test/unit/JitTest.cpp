@@ -30,14 +30,22 @@ using namespace sattn;
 
 namespace {
 
-/// A fresh, empty folder for one test.
-std::string freshFolder(const std::string &name) {
-  std::string path = ::testing::TempDir() + "/sattn-jit-" + name + "-" +
-                     std::to_string(::getpid());
-  std::string command = "rm -rf '" + path + "'";
-  EXPECT_EQ(std::system(command.c_str()), 0);
-  return path;
-}
+/// A fresh, empty folder for one test, removed with everything in it when
+/// the test ends.
+struct ScratchFolder {
+  explicit ScratchFolder(const std::string &name)
+      : path(::testing::TempDir() + "/sattn-jit-" + name + "-" +
+             std::to_string(::getpid())) {
+    remove();
+  }
+  ~ScratchFolder() { remove(); }
+  void remove() {
+    std::string command =
+        "chmod -R u+w '" + path + "' 2>/dev/null; rm -rf '" + path + "'";
+    EXPECT_EQ(std::system(command.c_str()), 0);
+  }
+  const std::string path;
+};
 
 std::vector<std::string> filesIn(const std::string &folder) {
   std::vector<std::string> names;
@@ -69,7 +77,8 @@ JitOptions optionsIn(const std::string &folder, const std::string &arch) {
 }
 
 TEST(Jit, CompilesOnceThenLoadsFromTheCache) {
-  std::string folder = freshFolder("hit");
+  ScratchFolder scratch("hit");
+  const std::string &folder = scratch.path;
   JitResult first, second;
   ASSERT_TRUE(
       compileWithCache(smallVariant(), optionsIn(folder, "sm_80"), first)
@@ -92,7 +101,8 @@ TEST(Jit, CompilesOnceThenLoadsFromTheCache) {
 }
 
 TEST(Jit, TheKeyIsExact) {
-  std::string folder = freshFolder("key");
+  ScratchFolder scratch("key");
+  const std::string &folder = scratch.path;
   JitResult result;
   VariantParams v = smallVariant();
   ASSERT_TRUE(compileWithCache(v, optionsIn(folder, "sm_80"), result).isOk());
@@ -119,7 +129,8 @@ TEST(Jit, TheKeyIsExact) {
 void expectRebuiltAfter(const std::string &name,
                         const std::function<void(const std::string &)> &damage,
                         const std::string &symptom) {
-  std::string folder = freshFolder(name);
+  ScratchFolder scratch(name);
+  const std::string &folder = scratch.path;
   JitResult result;
   ASSERT_TRUE(
       compileWithCache(smallVariant(), optionsIn(folder, "sm_80"), result)
@@ -180,7 +191,8 @@ TEST(Jit, GarbageEntryIsDetectedAndRebuilt) {
 TEST(Jit, UnwritableFolderCostsTheEntryNotTheKernels) {
   // Root ignores permissions: make the cache path unusable by putting a
   // file where a folder should be.
-  std::string parent = freshFolder("unwritable");
+  ScratchFolder scratch("unwritable");
+  const std::string &parent = scratch.path;
   ASSERT_EQ(::mkdir(parent.c_str(), 0755), 0);
   std::ofstream(parent + "/file") << "x";
   JitResult result;
@@ -199,7 +211,8 @@ TEST(Jit, UnwritableFolderCostsTheEntryNotTheKernels) {
 TEST(Jit, FullDiskLeavesNoPartialEntry) {
   // In a child process, a file-size limit makes the entry's write fail the
   // way a full disk does (EFBIG instead of ENOSPC).
-  std::string folder = freshFolder("full");
+  ScratchFolder scratch("full");
+  const std::string &folder = scratch.path;
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -224,7 +237,8 @@ TEST(Jit, FullDiskLeavesNoPartialEntry) {
 }
 
 TEST(Jit, ConcurrentProcessesLeaveOneGoodEntry) {
-  std::string folder = freshFolder("concurrent");
+  ScratchFolder scratch("concurrent");
+  const std::string &folder = scratch.path;
   constexpr int kProcesses = 4;
   std::vector<pid_t> children;
   for (int i = 0; i < kProcesses; ++i) {
@@ -257,6 +271,8 @@ TEST(Jit, ConcurrentProcessesLeaveOneGoodEntry) {
 }
 
 TEST(KernelCache, DefaultFolderFollowsTheEnvironment) {
+  const char *home = std::getenv("HOME");
+  std::string savedHome = home ? home : "";
   ::setenv("SATTN_CACHE_DIR", "/some/where", 1);
   EXPECT_EQ(defaultCacheFolder(), "/some/where");
   ::unsetenv("SATTN_CACHE_DIR");
@@ -265,6 +281,10 @@ TEST(KernelCache, DefaultFolderFollowsTheEnvironment) {
   ::unsetenv("XDG_CACHE_HOME");
   ::setenv("HOME", "/home/user", 1);
   EXPECT_EQ(defaultCacheFolder(), "/home/user/.cache/sattn");
+  if (home)
+    ::setenv("HOME", savedHome.c_str(), 1);
+  else
+    ::unsetenv("HOME");
 }
 
 } // namespace
