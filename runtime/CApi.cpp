@@ -7,40 +7,13 @@
 
 #include "runtime/sattn.h"
 
-#include "runtime/Context.h"
-#include "runtime/KernelModule.h"
+#include "runtime/CApiObjects.h"
 #include "runtime/SparseAttention.h"
 
-#include <new>
+#include <chrono>
 
-struct sattn_context {
-  std::unique_ptr<sattn::Context> impl;
-};
-
-struct sattn_kernels {
-  std::unique_ptr<sattn::KernelModule> impl;
-};
-
-namespace {
-
+using sattn::guarded;
 using sattn::Status;
-
-/// Runs `body` and publishes its status; exceptions become statuses too.
-template <typename Body> sattn_status guarded(Body &&body) {
-  try {
-    return sattn::publish(body());
-  } catch (const std::bad_alloc &) {
-    return sattn::publish(
-        Status::error(SATTN_ERROR_OUT_OF_MEMORY, "out of host memory"));
-  } catch (const std::exception &e) {
-    return sattn::publish(Status::error(SATTN_ERROR_INTERNAL, e.what()));
-  } catch (...) {
-    return sattn::publish(
-        Status::error(SATTN_ERROR_INTERNAL, "unknown internal error"));
-  }
-}
-
-} // namespace
 
 extern "C" {
 
@@ -64,6 +37,8 @@ const char *sattn_status_name(sattn_status status) {
     return "SATTN_ERROR_INVALID_KERNELS";
   case SATTN_ERROR_INTERNAL:
     return "SATTN_ERROR_INTERNAL";
+  case SATTN_ERROR_INVALID_VARIANT:
+    return "SATTN_ERROR_INVALID_VARIANT";
   }
   return "SATTN_ERROR_UNKNOWN";
 }
@@ -94,15 +69,40 @@ sattn_status sattn_kernels_load(sattn_context *context,
     if (!context || !manifest_path)
       return Status::invalid("sattn_kernels_load: context and manifest_path "
                              "must not be null");
-    std::unique_ptr<sattn::KernelModule> module;
-    SATTN_RETURN_IF_ERROR(
-        sattn::KernelModule::load(*context->impl, manifest_path, module));
-    *out = new sattn_kernels{std::move(module)};
+    auto start = std::chrono::steady_clock::now();
+    auto kernels = std::make_unique<sattn_kernels>();
+    SATTN_RETURN_IF_ERROR(sattn::KernelModule::load(
+        *context->impl, manifest_path, kernels->impl));
+    kernels->arch = kernels->impl->manifest().arch;
+    kernels->prepareMs = std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+    *out = kernels.release();
     return Status::ok();
   });
 }
 
 void sattn_kernels_destroy(sattn_kernels *kernels) { delete kernels; }
+
+sattn_status sattn_kernels_describe(const sattn_kernels *kernels,
+                                    sattn_kernels_info *out) {
+  return guarded([&] {
+    if (!kernels || !out)
+      return Status::invalid(
+          "sattn_kernels_describe: kernels and out must not be null");
+    *out = sattn_kernels_info();
+    out->arch = kernels->arch.c_str();
+    out->from_cache = kernels->fromCache;
+    out->prepare_ms = kernels->prepareMs;
+    out->cache_note = kernels->cacheNote.c_str();
+    if (const auto *kernel = kernels->impl->find("sparse_attention")) {
+      out->registers = kernel->registers;
+      out->local_bytes = kernel->localBytes;
+      out->shared_bytes = static_cast<int>(kernel->info->dynamicSharedMemory);
+    }
+    return Status::ok();
+  });
+}
 
 sattn_status
 sattn_sparse_attention(sattn_kernels *kernels, const sattn_tensor *q,

@@ -76,7 +76,7 @@ Status compileWithCache(const VariantParams &variant, const JitOptions &options,
     for (char &c : message)
       if (c == '\n')
         c = ' ';
-    return Status::error(SATTN_ERROR_INVALID_ARGUMENT,
+    return Status::error(SATTN_ERROR_INVALID_VARIANT,
                          "variant " + variant.name + ": " + message);
   }
   out.ptx = std::move(compiled->ptx);

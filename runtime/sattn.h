@@ -32,7 +32,9 @@ typedef enum sattn_status {
   SATTN_ERROR_OUT_OF_MEMORY = 5,
   SATTN_ERROR_IO = 6,              /* a file could not be read or written */
   SATTN_ERROR_INVALID_KERNELS = 7, /* a PTX or manifest that does not load */
-  SATTN_ERROR_INTERNAL = 8
+  SATTN_ERROR_INTERNAL = 8,
+  SATTN_ERROR_INVALID_VARIANT = 9 /* a variant that does not parse, validate
+                                     or compile */
 } sattn_status;
 
 typedef enum sattn_dtype { SATTN_BF16 = 0, SATTN_FP16 = 1 } sattn_dtype;
@@ -82,6 +84,42 @@ SATTN_API sattn_status sattn_kernels_load(sattn_context *context,
                                           const char *manifest_path,
                                           sattn_kernels **out);
 SATTN_API void sattn_kernels_destroy(sattn_kernels *kernels);
+
+/* Compiles a variant (JSON text, SPEC section 3) in process, the way sattnc
+ * does, and returns the PTX text and the manifest (JSON text) in new strings
+ * the caller frees with sattn_free. `arch` is "sm_80" or "sm_90a"; NULL or
+ * "auto" takes the variant's target.arch, and "auto" there means sm_80,
+ * whose PTX runs on every supported GPU. Needs no GPU and no cache. */
+SATTN_API sattn_status sattn_compile(const char *variant_json, const char *arch,
+                                     char **ptx, char **manifest_json);
+SATTN_API void sattn_free(void *memory);
+
+/* The kernels of a variant (JSON text) for the context's GPU: loaded from the
+ * kernel cache, or compiled in process and stored there. The cache folder is
+ * $SATTN_CACHE_DIR, else $XDG_CACHE_HOME/sattn, else ~/.cache/sattn; entries
+ * are keyed by the variant, the tile parameters, the exact arch, the driver
+ * and the compiler version. A corrupt entry is reported once on stderr and
+ * rebuilt; a cache that cannot be written costs the entry, not the kernels.
+ * The arch is the variant's target.arch ("auto": the GPU's own); a variant
+ * for sm_90a on a GPU that is not sm_90 is SATTN_ERROR_INVALID_VARIANT. */
+SATTN_API sattn_status sattn_kernels_compile(sattn_context *context,
+                                             const char *variant_json,
+                                             sattn_kernels **out);
+
+/* How a sattn_kernels came to be. `cache_note` is "" or one line about the
+ * cache (an entry rebuilt or not stored); it lives as long as the kernels. */
+typedef struct sattn_kernels_info {
+  const char *arch;  /* "sm_80" or "sm_90a" */
+  int from_cache;    /* 1: loaded from the kernel cache */
+  double prepare_ms; /* compile or cache load, then module load */
+  int registers;     /* of the sparse attention kernel, per thread */
+  int local_bytes;   /* its local memory (spills), per thread */
+  int shared_bytes;  /* its dynamic shared memory, per block */
+  const char *cache_note;
+} sattn_kernels_info;
+
+SATTN_API sattn_status sattn_kernels_describe(const sattn_kernels *kernels,
+                                              sattn_kernels_info *out);
 
 /* out = block-sparse attention of q over k, v under `mask`, on `stream`
  * (a CUstream; NULL for the legacy default stream), without waiting for it.

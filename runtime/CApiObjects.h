@@ -1,0 +1,54 @@
+//===- CApiObjects.h - The C API's opaque objects and its guard -*- C++ -*-===//
+//
+// Shared by the translation units that implement runtime/sattn.h: the
+// runtime's (CApi.cpp) and the JIT's (CApiJit.cpp, which needs the compiler
+// and is only in libsattn.so).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_RUNTIME_CAPIOBJECTS_H
+#define SATTN_RUNTIME_CAPIOBJECTS_H
+
+#include "runtime/Context.h"
+#include "runtime/KernelModule.h"
+#include "runtime/sattn.h"
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+
+struct sattn_context {
+  std::unique_ptr<sattn::Context> impl;
+};
+
+struct sattn_kernels {
+  std::unique_ptr<sattn::KernelModule> impl;
+  // What sattn_kernels_describe reports.
+  std::string arch;
+  bool fromCache = false;
+  double prepareMs = 0;
+  std::string cacheNote;
+};
+
+namespace sattn {
+
+/// Runs `body` and publishes its status as the calling thread's last error;
+/// exceptions become statuses too, so none crosses the C API.
+template <typename Body> sattn_status guarded(Body &&body) {
+  try {
+    return publish(body());
+  } catch (const std::bad_alloc &) {
+    return publish(
+        Status::error(SATTN_ERROR_OUT_OF_MEMORY, "out of host memory"));
+  } catch (const std::exception &e) {
+    return publish(Status::error(SATTN_ERROR_INTERNAL, e.what()));
+  } catch (...) {
+    return publish(
+        Status::error(SATTN_ERROR_INTERNAL, "unknown internal error"));
+  }
+}
+
+} // namespace sattn
+
+#endif // SATTN_RUNTIME_CAPIOBJECTS_H

@@ -1,0 +1,129 @@
+//===- sattn.hpp - The sattn runtime, C++ API over the C API ----*- C++ -*-===//
+//
+// Header-only RAII wrappers of sattn.h: objects own their handles (move-only),
+// and a failed call throws sattn::Error with the status and the message of
+// sattn_last_error(). Same thread-safety as the C API: distinct objects may
+// be used from distinct threads; one object shared between threads needs the
+// caller's locking.
+//
+//   sattn::Context gpu(0);
+//   sattn::Kernels kernels = sattn::Kernels::compile(gpu, variantJson);
+//   kernels.sparseAttention(q, k, v, out, mask, /*lse=*/nullptr, stream);
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SATTN_RUNTIME_SATTN_HPP
+#define SATTN_RUNTIME_SATTN_HPP
+
+#include "sattn.h"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace sattn {
+
+/// A failed sattn call: `status()` is its code, `what()` reads
+/// "SATTN_ERROR_...: message".
+class Error : public std::runtime_error {
+public:
+  explicit Error(sattn_status status)
+      : std::runtime_error(std::string(sattn_status_name(status)) + ": " +
+                           sattn_last_error()),
+        status_(status) {}
+  sattn_status status() const { return status_; }
+
+private:
+  sattn_status status_;
+};
+
+/// Throws sattn::Error unless `status` is SATTN_OK.
+inline void check(sattn_status status) {
+  if (status != SATTN_OK)
+    throw Error(status);
+}
+
+/// What sattn_compile returns, owned.
+struct CompiledVariant {
+  std::string ptx;
+  std::string manifestJson;
+};
+
+/// Compiles a variant (JSON text) in process; no GPU needed. `arch`: "sm_80",
+/// "sm_90a", or "auto" (the variant's target.arch, "auto" there: sm_80).
+inline CompiledVariant compile(const std::string &variantJson,
+                               const std::string &arch = "auto") {
+  char *ptx = nullptr, *manifest = nullptr;
+  check(sattn_compile(variantJson.c_str(), arch.c_str(), &ptx, &manifest));
+  std::unique_ptr<char, decltype(&sattn_free)> ownPtx(ptx, sattn_free);
+  std::unique_ptr<char, decltype(&sattn_free)> ownManifest(manifest,
+                                                           sattn_free);
+  return {ptx, manifest};
+}
+
+/// A GPU (its primary CUDA context).
+class Context {
+public:
+  explicit Context(int device = 0) { check(sattn_context_create(device, &h_)); }
+  Context(Context &&other) noexcept : h_(other.h_) { other.h_ = nullptr; }
+  Context &operator=(Context &&other) noexcept {
+    std::swap(h_, other.h_);
+    return *this;
+  }
+  Context(const Context &) = delete;
+  Context &operator=(const Context &) = delete;
+  ~Context() { sattn_context_destroy(h_); }
+  sattn_context *get() const { return h_; }
+
+private:
+  sattn_context *h_ = nullptr;
+};
+
+/// A variant's kernels, loaded on a context's GPU. The context must outlive
+/// them.
+class Kernels {
+public:
+  /// From the kernel cache, or compiled in process and cached.
+  static Kernels compile(const Context &context, const std::string &json) {
+    Kernels k;
+    check(sattn_kernels_compile(context.get(), json.c_str(), &k.h_));
+    return k;
+  }
+  /// What sattnc wrote: NAME.manifest.json and its PTX.
+  static Kernels load(const Context &context, const std::string &manifest) {
+    Kernels k;
+    check(sattn_kernels_load(context.get(), manifest.c_str(), &k.h_));
+    return k;
+  }
+  Kernels(Kernels &&other) noexcept : h_(other.h_) { other.h_ = nullptr; }
+  Kernels &operator=(Kernels &&other) noexcept {
+    std::swap(h_, other.h_);
+    return *this;
+  }
+  Kernels(const Kernels &) = delete;
+  Kernels &operator=(const Kernels &) = delete;
+  ~Kernels() { sattn_kernels_destroy(h_); }
+  sattn_kernels *get() const { return h_; }
+
+  sattn_kernels_info describe() const {
+    sattn_kernels_info info;
+    check(sattn_kernels_describe(h_, &info));
+    return info;
+  }
+
+  /// Asynchronous on `stream` (a CUstream; nullptr: the legacy default).
+  void sparseAttention(const sattn_tensor &q, const sattn_tensor &k,
+                       const sattn_tensor &v, const sattn_tensor &out,
+                       const sattn_block_mask &mask, float *lse = nullptr,
+                       void *stream = nullptr) const {
+    check(sattn_sparse_attention(h_, &q, &k, &v, &out, &mask, lse, stream));
+  }
+
+private:
+  Kernels() = default;
+  sattn_kernels *h_ = nullptr;
+};
+
+} // namespace sattn
+
+#endif // SATTN_RUNTIME_SATTN_HPP
