@@ -61,22 +61,27 @@ inline CompiledVariant compile(const std::string &variantJson,
   return {ptx, manifest};
 }
 
+namespace detail {
+template <typename T, void (*Destroy)(T *)> struct Destroyer {
+  void operator()(T *handle) const { Destroy(handle); }
+};
+/// A C handle owned by a move-only C++ object.
+template <typename T, void (*Destroy)(T *)>
+using Owned = std::unique_ptr<T, Destroyer<T, Destroy>>;
+} // namespace detail
+
 /// A GPU (its primary CUDA context).
 class Context {
 public:
-  explicit Context(int device = 0) { check(sattn_context_create(device, &h_)); }
-  Context(Context &&other) noexcept : h_(other.h_) { other.h_ = nullptr; }
-  Context &operator=(Context &&other) noexcept {
-    std::swap(h_, other.h_);
-    return *this;
+  explicit Context(int device = 0) {
+    sattn_context *handle = nullptr;
+    check(sattn_context_create(device, &handle));
+    h_.reset(handle);
   }
-  Context(const Context &) = delete;
-  Context &operator=(const Context &) = delete;
-  ~Context() { sattn_context_destroy(h_); }
-  sattn_context *get() const { return h_; }
+  sattn_context *get() const { return h_.get(); }
 
 private:
-  sattn_context *h_ = nullptr;
+  detail::Owned<sattn_context, sattn_context_destroy> h_;
 };
 
 /// A variant's kernels, loaded on a context's GPU. The context must outlive
@@ -85,29 +90,21 @@ class Kernels {
 public:
   /// From the kernel cache, or compiled in process and cached.
   static Kernels compile(const Context &context, const std::string &json) {
-    Kernels k;
-    check(sattn_kernels_compile(context.get(), json.c_str(), &k.h_));
-    return k;
+    sattn_kernels *handle = nullptr;
+    check(sattn_kernels_compile(context.get(), json.c_str(), &handle));
+    return Kernels(handle);
   }
   /// What sattnc wrote: NAME.manifest.json and its PTX.
   static Kernels load(const Context &context, const std::string &manifest) {
-    Kernels k;
-    check(sattn_kernels_load(context.get(), manifest.c_str(), &k.h_));
-    return k;
+    sattn_kernels *handle = nullptr;
+    check(sattn_kernels_load(context.get(), manifest.c_str(), &handle));
+    return Kernels(handle);
   }
-  Kernels(Kernels &&other) noexcept : h_(other.h_) { other.h_ = nullptr; }
-  Kernels &operator=(Kernels &&other) noexcept {
-    std::swap(h_, other.h_);
-    return *this;
-  }
-  Kernels(const Kernels &) = delete;
-  Kernels &operator=(const Kernels &) = delete;
-  ~Kernels() { sattn_kernels_destroy(h_); }
-  sattn_kernels *get() const { return h_; }
+  sattn_kernels *get() const { return h_.get(); }
 
   sattn_kernels_info describe() const {
     sattn_kernels_info info;
-    check(sattn_kernels_describe(h_, &info));
+    check(sattn_kernels_describe(get(), &info));
     return info;
   }
 
@@ -116,12 +113,12 @@ public:
                        const sattn_tensor &v, const sattn_tensor &out,
                        const sattn_block_mask &mask, float *lse = nullptr,
                        void *stream = nullptr) const {
-    check(sattn_sparse_attention(h_, &q, &k, &v, &out, &mask, lse, stream));
+    check(sattn_sparse_attention(get(), &q, &k, &v, &out, &mask, lse, stream));
   }
 
 private:
-  Kernels() = default;
-  sattn_kernels *h_ = nullptr;
+  explicit Kernels(sattn_kernels *handle) : h_(handle) {}
+  detail::Owned<sattn_kernels, sattn_kernels_destroy> h_;
 };
 
 } // namespace sattn
