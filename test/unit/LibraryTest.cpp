@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/sattn.hpp"
+#include <sattn/sattn.hpp>
 
 #include <gtest/gtest.h>
 

@@ -4,16 +4,52 @@ The runtime of a C++ library, through ctypes: torch tensors in, torch
 tensors out, on the current torch CUDA stream.
 
     import sattn
-    kernels = sattn.Kernels("out/wan2.1-480p.manifest.json")
+    kernels = sattn.Kernels.compile("examples/wan2.1-480p.json")  # JIT, cached
     out = kernels.sparse_attention(q, k, v, groups, counts)
+
+    ptx, manifest = sattn.compile(variant_dict, arch="sm_90a")  # no GPU needed
 """
 
 import ctypes
+import json
+import os
 
-from sattn._capi import (SATTN_BF16, SATTN_FP16, BlockMask, SattnError,
-                         Tensor, check, library)
+from sattn._capi import (SATTN_BF16, SATTN_FP16, BlockMask, KernelsInfo,
+                         SattnError, Tensor, check, library)
 
-__all__ = ["Kernels", "SattnError"]
+__all__ = ["Kernels", "SattnError", "compile"]
+SattnError.__module__ = "sattn"  # tracebacks say sattn.SattnError
+
+
+def _variant_json(variant):
+    """JSON text of a variant given as a dict, a JSON string or a path."""
+    if isinstance(variant, dict):
+        return json.dumps(variant)
+    if isinstance(variant, os.PathLike) or (
+            isinstance(variant, str) and not variant.lstrip().startswith("{")):
+        with open(variant, encoding="utf-8") as f:
+            return f.read()
+    if isinstance(variant, str):
+        return variant
+    raise SattnError("SATTN_ERROR_INVALID_ARGUMENT",
+                     f"a variant is a dict, JSON text or a path, not "
+                     f"{type(variant).__name__}")
+
+
+def compile(variant, arch="auto"):
+    """Compiles a variant in process (no GPU needed): returns the PTX text
+    and the manifest (a dict). `arch`: "sm_80", "sm_90a" or "auto" (the
+    variant's target.arch; "auto" there means sm_80)."""
+    lib = library()
+    ptx, manifest = ctypes.c_void_p(), ctypes.c_void_p()
+    check(lib.sattn_compile(_variant_json(variant).encode(), arch.encode(),
+                            ctypes.byref(ptx), ctypes.byref(manifest)))
+    try:
+        return (ctypes.string_at(ptx).decode(),
+                json.loads(ctypes.string_at(manifest).decode()))
+    finally:
+        lib.sattn_free(ptx)
+        lib.sattn_free(manifest)
 
 
 def _tensor(name, t):
@@ -56,9 +92,11 @@ def _pointer(name, t, dtype):
 
 
 class Kernels:
-    """The kernels sattnc compiled for a variant (NAME.manifest.json)."""
+    """A variant's kernels on a GPU: the ones sattnc wrote
+    (`Kernels(manifest_path)`), or compiled in process and cached
+    (`Kernels.compile(variant)`)."""
 
-    def __init__(self, manifest_path, device=None):
+    def __init__(self, manifest_path=None, device=None, _variant=None):
         import torch
         lib = library()
         if device is None:
@@ -69,9 +107,41 @@ class Kernels:
         self._kernels = ctypes.c_void_p()
         check(lib.sattn_context_create(int(device),
                                        ctypes.byref(self._context)))
-        check(lib.sattn_kernels_load(self._context,
-                                     str(manifest_path).encode(),
-                                     ctypes.byref(self._kernels)))
+        try:
+            if _variant is not None:
+                check(lib.sattn_kernels_compile(
+                    self._context, _variant_json(_variant).encode(),
+                    ctypes.byref(self._kernels)))
+            else:
+                check(lib.sattn_kernels_load(self._context,
+                                             str(manifest_path).encode(),
+                                             ctypes.byref(self._kernels)))
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def compile(cls, variant, device=None):
+        """The kernels of `variant` (a dict, JSON text or a path) for the
+        GPU: from the kernel cache ($SATTN_CACHE_DIR, default
+        ~/.cache/sattn), or compiled in process and stored there."""
+        return cls(device=device, _variant=variant)
+
+    def describe(self):
+        """How the kernels came to be: arch, from_cache, prepare_ms,
+        registers, local_bytes, shared_bytes, cache_note."""
+        info = KernelsInfo()
+        check(self._lib.sattn_kernels_describe(self._kernels,
+                                               ctypes.byref(info)))
+        return {
+            "arch": info.arch.decode(),
+            "from_cache": bool(info.from_cache),
+            "prepare_ms": info.prepare_ms,
+            "registers": info.registers,
+            "local_bytes": info.local_bytes,
+            "shared_bytes": info.shared_bytes,
+            "cache_note": info.cache_note.decode(),
+        }
 
     def close(self):
         if self._kernels:

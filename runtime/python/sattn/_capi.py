@@ -2,7 +2,8 @@
 
 No compiled extension: this works with any Python 3 and any torch build.
 The library is found through $SATTN_LIBRARY, next to this package
-(sattn/libsattn.so), or in a build tree (build/lib/libsattn.so).
+(sattn/libsattn.so), in an installed runtime (PREFIX/python/sattn ->
+PREFIX/lib/libsattn.so), or in a build tree (build/lib/libsattn.so).
 """
 
 import ctypes
@@ -31,6 +32,18 @@ class Tensor(ctypes.Structure):
     ]
 
 
+class KernelsInfo(ctypes.Structure):
+    _fields_ = [
+        ("arch", ctypes.c_char_p),
+        ("from_cache", ctypes.c_int),
+        ("prepare_ms", ctypes.c_double),
+        ("registers", ctypes.c_int),
+        ("local_bytes", ctypes.c_int),
+        ("shared_bytes", ctypes.c_int),
+        ("cache_note", ctypes.c_char_p),
+    ]
+
+
 class BlockMask(ctypes.Structure):
     _fields_ = [
         ("groups", ctypes.c_void_p),
@@ -43,11 +56,9 @@ class BlockMask(ctypes.Structure):
 
 
 def _candidates():
-    env = os.environ.get("SATTN_LIBRARY")
-    if env:
-        yield pathlib.Path(env)
     here = pathlib.Path(__file__).resolve().parent
     yield here / "libsattn.so"
+    yield here.parent.parent / "lib" / "libsattn.so"
     for parent in here.parents:
         yield parent / "build" / "lib" / "libsattn.so"
 
@@ -60,8 +71,12 @@ def library():
     global _lib
     if _lib is not None:
         return _lib
+    env = os.environ.get("SATTN_LIBRARY")
+    if env and not os.path.isfile(env):
+        raise SattnError("SATTN_ERROR_IO",
+                         f"SATTN_LIBRARY={env} is not a file")
     tried = []
-    for path in _candidates():
+    for path in [pathlib.Path(env)] if env else _candidates():
         tried.append(str(path))
         if path.is_file():
             lib = ctypes.CDLL(str(path))
@@ -85,6 +100,18 @@ def library():
                                        ctypes.POINTER(ctypes.c_void_p)]
     lib.sattn_kernels_destroy.restype = None
     lib.sattn_kernels_destroy.argtypes = [ctypes.c_void_p]
+    lib.sattn_compile.restype = ctypes.c_int
+    lib.sattn_compile.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
+                                  ctypes.POINTER(ctypes.c_void_p),
+                                  ctypes.POINTER(ctypes.c_void_p)]
+    lib.sattn_free.restype = None
+    lib.sattn_free.argtypes = [ctypes.c_void_p]
+    lib.sattn_kernels_compile.restype = ctypes.c_int
+    lib.sattn_kernels_compile.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                          ctypes.POINTER(ctypes.c_void_p)]
+    lib.sattn_kernels_describe.restype = ctypes.c_int
+    lib.sattn_kernels_describe.argtypes = [ctypes.c_void_p,
+                                           ctypes.POINTER(KernelsInfo)]
     lib.sattn_sparse_attention.restype = ctypes.c_int
     lib.sattn_sparse_attention.argtypes = [
         ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),

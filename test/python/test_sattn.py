@@ -1,0 +1,67 @@
+"""The Python binding without a GPU (what CI runs): it finds libsattn.so,
+compiles variants in process, and turns every failure into a SattnError
+that carries the runtime's status and message. Needs no torch."""
+
+import json
+import os
+import pathlib
+import sys
+import unittest
+
+EXAMPLES = pathlib.Path(os.environ["SATTN_EXAMPLES_DIR"])
+
+import sattn  # noqa: E402  (PYTHONPATH set by ctest)
+
+
+class CompileTest(unittest.TestCase):
+    def test_compiles_a_variant_file_for_each_arch(self):
+        for arch in ("sm_80", "sm_90a"):
+            ptx, manifest = sattn.compile(EXAMPLES / "wan2.1-480p.json", arch)
+            self.assertIn(f".target {arch}", ptx)
+            self.assertIn(".entry sattn_sparse_attention(", ptx)
+            self.assertEqual(manifest["arch"], arch)
+            self.assertEqual(manifest["kernels"][0]["name"],
+                             "sattn_sparse_attention")
+
+    def test_dict_text_and_path_give_the_same_kernels(self):
+        path = EXAMPLES / "cogvideox-5b.json"
+        text = path.read_text()
+        as_dict = json.loads(text)
+        first = sattn.compile(path, "sm_80")
+        self.assertEqual(sattn.compile(text, "sm_80"), first)
+        self.assertEqual(sattn.compile(as_dict, "sm_80"), first)
+
+    def test_invalid_variant_raises_with_the_field(self):
+        with self.assertRaises(sattn.SattnError) as caught:
+            sattn.compile({"name": "x",
+                           "problem": {"heads": 0, "grid": [1, 8, 8]}})
+        self.assertEqual(caught.exception.status,
+                         "SATTN_ERROR_INVALID_VARIANT")
+        self.assertIn("problem.heads", str(caught.exception))
+
+    def test_unknown_arch_and_wrong_types_raise(self):
+        with self.assertRaises(sattn.SattnError) as caught:
+            sattn.compile(EXAMPLES / "wan2.1-480p.json", arch="sm_70")
+        self.assertEqual(caught.exception.status,
+                         "SATTN_ERROR_INVALID_ARGUMENT")
+        self.assertIn("sm_70", str(caught.exception))
+        with self.assertRaises(sattn.SattnError):
+            sattn.compile(42)
+
+    def test_a_missing_library_is_named_in_the_error(self):
+        import subprocess
+        env = dict(os.environ, SATTN_LIBRARY="/nonexistent/libsattn.so")
+        result = subprocess.run(
+            [sys.executable, "-c",
+             "import sattn\n"
+             "try:\n"
+             "    sattn.compile('{}')\n"
+             "except sattn.SattnError as e:\n"
+             "    print(e.status, e)\n"],
+            env=env, capture_output=True, text=True, check=True)
+        self.assertIn("SATTN_ERROR_IO", result.stdout)
+        self.assertIn("SATTN_LIBRARY=/nonexistent/libsattn.so", result.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(unittest.main())
