@@ -74,6 +74,7 @@ sattn_status sattn_kernels_load(sattn_context *context,
     SATTN_RETURN_IF_ERROR(sattn::KernelModule::load(
         *context->impl, manifest_path, kernels->impl));
     kernels->arch = kernels->impl->manifest().arch;
+    kernels->tuning = "as compiled by sattnc";
     kernels->prepareMs = std::chrono::duration<double, std::milli>(
                              std::chrono::steady_clock::now() - start)
                              .count();
@@ -95,6 +96,7 @@ sattn_status sattn_kernels_describe(const sattn_kernels *kernels,
     out->from_cache = kernels->fromCache;
     out->prepare_ms = kernels->prepareMs;
     out->cache_note = kernels->cacheNote.c_str();
+    out->tuning = kernels->tuning.c_str();
     if (const auto *kernel = kernels->impl->find("sparse_attention")) {
       out->registers = kernel->registers;
       out->local_bytes = kernel->localBytes;

@@ -9,6 +9,7 @@
 
 #include "runtime/sattn.h"
 
+#include "compiler/Version.h"
 #include "dialect/VariantJson.h"
 #include "runtime/CApiObjects.h"
 #include "runtime/Jit.h"
@@ -111,6 +112,15 @@ sattn_status sattn_kernels_compile(sattn_context *context,
     sattn::JitOptions options;
     options.compile.arch = arch;
     options.driverVersion = ctx.device().driverVersion;
+    std::string tuning;
+    sattn::applyTuning(
+        sattn::chooseTuning(
+            sattn::defaultTuningDbPath(),
+            sattn::tuningKeyFor(variant, variant.selection.density,
+                                ctx.device().name, options.driverVersion,
+                                SATTN_COMPILER_VERSION),
+            &tuning),
+        options.compile);
     sattn::JitResult result;
     SATTN_RETURN_IF_ERROR(sattn::compileWithCache(variant, options, result));
     auto kernels = std::make_unique<sattn_kernels>();
@@ -119,6 +129,7 @@ sattn_status sattn_kernels_compile(sattn_context *context,
     kernels->arch = arch;
     kernels->fromCache = result.cacheHit;
     kernels->cacheNote = std::move(result.cacheNote);
+    kernels->tuning = std::move(tuning);
     kernels->prepareMs = std::chrono::duration<double, std::milli>(
                              std::chrono::steady_clock::now() - start)
                              .count();

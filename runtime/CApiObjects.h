@@ -29,6 +29,7 @@ struct sattn_kernels {
   bool fromCache = false;
   double prepareMs = 0;
   std::string cacheNote;
+  std::string tuning;
 };
 
 namespace sattn {

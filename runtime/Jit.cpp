@@ -16,13 +16,14 @@ namespace {
 
 CacheKey keyFor(const VariantParams &variant, const JitOptions &options) {
   const CompileOptions &c = options.compile;
+  TuningParams tuning;
+  tuning.attentionTemplate = c.attentionTemplate;
+  tuning.keyTile = c.keyTile;
+  tuning.stages = c.stages;
+  tuning.warpRows = c.warpRows;
   CacheKey key;
   key.variant = writeVariantJson(variant, /*indent=*/-1);
-  key.tuning = "template=" + c.attentionTemplate +
-               " key_tile=" + std::to_string(c.keyTile) +
-               " stages=" + std::to_string(c.stages) +
-               " warp_rows=" + std::to_string(c.warpRows) +
-               " opt=" + std::to_string(c.optLevel);
+  key.tuning = tuning.text() + " opt=" + std::to_string(c.optLevel);
   key.arch = c.arch;
   key.driverVersion = options.driverVersion;
   key.compiler = SATTN_COMPILER_VERSION;
@@ -39,6 +40,13 @@ void reportOnce(const std::string &problem) {
 }
 
 } // namespace
+
+void applyTuning(const TuningParams &tuning, CompileOptions &options) {
+  options.attentionTemplate = tuning.attentionTemplate;
+  options.keyTile = tuning.keyTile;
+  options.stages = tuning.stages;
+  options.warpRows = tuning.warpRows;
+}
 
 Status compileWithCache(const VariantParams &variant, const JitOptions &options,
                         JitResult &out) {

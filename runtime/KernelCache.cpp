@@ -2,6 +2,8 @@
 
 #include "runtime/KernelCache.h"
 
+#include "runtime/Files.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -21,62 +23,8 @@ constexpr const char *kMagic = "sattn-kernel-cache 1";
 /// Entries are a few MB at most; anything larger is not ours.
 constexpr size_t kMaxEntryBytes = size_t(256) << 20;
 
-uint64_t fnv1a(const std::string &text, uint64_t basis) {
-  uint64_t h = basis;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-std::string hex(uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", (unsigned long long)value);
-  return text;
-}
-
 std::string checksum(const CacheEntry &entry) {
-  return hex(fnv1a(entry.manifest, fnv1a(entry.ptx, 0xcbf29ce484222325ull)));
-}
-
-/// mkdir -p, each level 0755.
-bool makeFolders(const std::string &path, std::string *error) {
-  std::string partial;
-  std::stringstream parts(path);
-  std::string part;
-  if (!path.empty() && path[0] == '/')
-    partial = "/";
-  while (std::getline(parts, part, '/')) {
-    if (part.empty())
-      continue;
-    partial += part + "/";
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
-      *error = "cannot create " + partial + ": " + std::strerror(errno);
-      return false;
-    }
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    *error = path + " is not a folder";
-    return false;
-  }
-  return true;
-}
-
-bool writeAll(int fd, const std::string &data) {
-  const char *p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    p += n;
-    left -= size_t(n);
-  }
-  return true;
+  return hex64(fnv1a(entry.manifest, fnv1a(entry.ptx)));
 }
 
 } // namespace
@@ -92,8 +40,7 @@ std::string CacheKey::text() const {
 
 std::string CacheKey::digest() const {
   std::string t = text();
-  return hex(fnv1a(t, 0xcbf29ce484222325ull)) +
-         hex(fnv1a(t, 0x84222325cbf29ce4ull));
+  return hex64(fnv1a(t)) + hex64(fnv1a(t, 0x84222325cbf29ce4ull));
 }
 
 std::string defaultCacheFolder() {
@@ -172,22 +119,8 @@ bool KernelCache::store(const CacheKey &key, const CacheEntry &entry,
                      entry.ptx + entry.manifest;
 
   std::string path = pathFor(key);
-  std::string temp = path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(temp.data());
-  if (fd < 0) {
-    *error = "cannot write the kernel cache in " + folder_ + ": " +
-             std::strerror(errno);
-    return false;
-  }
-  bool written = writeAll(fd, data) && ::fsync(fd) == 0;
-  int savedErrno = errno;
-  written = (::close(fd) == 0) && written;
-  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
-    if (!written)
-      errno = savedErrno;
-    *error = "cannot write the kernel cache entry " + path + ": " +
-             std::strerror(errno ? errno : EIO);
-    ::unlink(temp.c_str());
+  if (!writeFileAtomically(path, data, &why)) {
+    *error = "cannot write the kernel cache entry: " + why;
     return false;
   }
   return true;

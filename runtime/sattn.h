@@ -101,7 +101,11 @@ SATTN_API void sattn_free(void *memory);
  * and the compiler version. A corrupt entry is reported once on stderr and
  * rebuilt; a cache that cannot be written costs the entry, not the kernels.
  * The arch is the variant's target.arch ("auto": the GPU's own); a variant
- * for sm_90a on a GPU that is not sm_90 is SATTN_ERROR_INVALID_VARIANT. */
+ * for sm_90a on a GPU that is not sm_90 is SATTN_ERROR_INVALID_VARIANT.
+ * The tile parameters are the tuning database's best for this GPU, driver
+ * and compiler ($SATTN_TUNING_DB, else tuning.json in the cache folder;
+ * written by sattn-tune), or the documented defaults when it has none;
+ * sattn_kernels_describe says which. */
 SATTN_API sattn_status sattn_kernels_compile(sattn_context *context,
                                              const char *variant_json,
                                              sattn_kernels **out);
@@ -116,6 +120,9 @@ typedef struct sattn_kernels_info {
   int local_bytes;   /* its local memory (spills), per thread */
   int shared_bytes;  /* its dynamic shared memory, per block */
   const char *cache_note;
+  /* "tuned (DB: parameters, time vs the defaults' time)" or "defaults (why)";
+   * lives as long as the kernels. */
+  const char *tuning;
 } sattn_kernels_info;
 
 SATTN_API sattn_status sattn_kernels_describe(const sattn_kernels *kernels,

@@ -152,6 +152,7 @@ int main() {
               info.prepare_ms, info.registers, info.local_bytes,
               info.shared_bytes, *info.cache_note ? "; " : "",
               info.cache_note);
+  std::printf("tile parameters: %s\n", info.tuning);
 
   // The engine's tensors: random bf16 q, k, v in [B, H, S, D].
   size_t elements = size_t(kHeads) * kTokens * kHeadDim;

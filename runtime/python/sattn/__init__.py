@@ -129,7 +129,7 @@ class Kernels:
 
     def describe(self):
         """How the kernels came to be: arch, from_cache, prepare_ms,
-        registers, local_bytes, shared_bytes, cache_note."""
+        registers, local_bytes, shared_bytes, cache_note, tuning."""
         info = KernelsInfo()
         check(self._lib.sattn_kernels_describe(self._kernels,
                                                ctypes.byref(info)))
@@ -141,6 +141,7 @@ class Kernels:
             "local_bytes": info.local_bytes,
             "shared_bytes": info.shared_bytes,
             "cache_note": info.cache_note.decode(),
+            "tuning": info.tuning.decode(),
         }
 
     def close(self):

@@ -41,6 +41,7 @@ class KernelsInfo(ctypes.Structure):
         ("local_bytes", ctypes.c_int),
         ("shared_bytes", ctypes.c_int),
         ("cache_note", ctypes.c_char_p),
+        ("tuning", ctypes.c_char_p),
     ]
 
 
