@@ -237,25 +237,8 @@ llvm::Expected<CompileResult> compileVariant(const VariantParams &variant,
         "target.arch: unknown value \"" + options.arch +
         "\" (allowed: sm_80, sm_90a; resolve \"auto\" before compiling)");
 
-  auto oneOf = [](int64_t v, std::initializer_list<int64_t> allowed) {
-    return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
-  };
-  if (options.attentionTemplate != "mma" && options.attentionTemplate != "simt")
-    return llvm::createStringError("attention-template: unknown value \"" +
-                                   options.attentionTemplate +
-                                   "\" (allowed: mma, simt)");
-  if (!oneOf(options.keyTile, {32, 64, 128}))
-    return llvm::createStringError("key-tile: unsupported value " +
-                                   std::to_string(options.keyTile) +
-                                   " (allowed: 32, 64, 128)");
-  if (!oneOf(options.stages, {2, 3, 4}))
-    return llvm::createStringError("stages: unsupported value " +
-                                   std::to_string(options.stages) +
-                                   " (allowed: 2, 3, 4)");
-  if (!oneOf(options.warpRows, {0, 16, 32}))
-    return llvm::createStringError("warp-rows: unsupported value " +
-                                   std::to_string(options.warpRows) +
-                                   " (allowed: 0, 16, 32)");
+  if (std::string problem = options.tuning.problem(); !problem.empty())
+    return llvm::createStringError(problem);
 
   DialectRegistry registry;
   registerCompilerDialects(registry);
@@ -283,8 +266,9 @@ llvm::Expected<CompileResult> compileVariant(const VariantParams &variant,
   CompileResult result;
   auto start = std::chrono::steady_clock::now();
   PassManager kernels(&ctx);
-  buildToKernelsPipeline(kernels, options.arch, options.attentionTemplate,
-                         options.keyTile, options.stages, options.warpRows);
+  const TuningParams &t = options.tuning;
+  buildToKernelsPipeline(kernels, options.arch, t.attentionTemplate, t.keyTile,
+                         t.stages, t.warpRows);
   if (failed(kernels.run(*module)))
     return llvm::createStringError("expanding the variant failed: " +
                                    diagnostics);

@@ -12,6 +12,7 @@
 #define SATTN_COMPILER_COMPILER_H
 
 #include "compiler/Manifest.h"
+#include "compiler/TuningParams.h"
 #include "dialect/VariantParams.h"
 
 #include "llvm/Support/Error.h"
@@ -25,12 +26,8 @@ struct CompileOptions {
   /// whether there is a GPU).
   std::string arch = "sm_80";
   int optLevel = 3;
-  /// Sparse attention template: "mma" (tensor cores) or "simt".
-  std::string attentionTemplate = "mma";
-  /// Tile parameters of the mma template (the autotuner's knobs).
-  int64_t keyTile = 64;
-  int64_t stages = 2;
-  int64_t warpRows = 0; // 0: the template's default
+  /// The template and its tile parameters (the autotuner's knobs).
+  TuningParams tuning;
 };
 
 struct CompileResult {

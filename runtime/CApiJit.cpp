@@ -13,6 +13,7 @@
 #include "dialect/VariantJson.h"
 #include "runtime/CApiObjects.h"
 #include "runtime/Jit.h"
+#include "runtime/TuningDb.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -113,14 +114,12 @@ sattn_status sattn_kernels_compile(sattn_context *context,
     options.compile.arch = arch;
     options.driverVersion = ctx.device().driverVersion;
     std::string tuning;
-    sattn::applyTuning(
-        sattn::chooseTuning(
-            sattn::defaultTuningDbPath(),
-            sattn::tuningKeyFor(variant, variant.selection.density,
-                                ctx.device().name, options.driverVersion,
-                                SATTN_COMPILER_VERSION),
-            &tuning),
-        options.compile);
+    options.compile.tuning = sattn::chooseTuning(
+        sattn::defaultTuningDbPath(),
+        sattn::tuningKeyFor(variant, variant.selection.density,
+                            ctx.device().name, options.driverVersion,
+                            SATTN_COMPILER_VERSION),
+        &tuning);
     sattn::JitResult result;
     SATTN_RETURN_IF_ERROR(sattn::compileWithCache(variant, options, result));
     auto kernels = std::make_unique<sattn_kernels>();

@@ -16,14 +16,9 @@ namespace {
 
 CacheKey keyFor(const VariantParams &variant, const JitOptions &options) {
   const CompileOptions &c = options.compile;
-  TuningParams tuning;
-  tuning.attentionTemplate = c.attentionTemplate;
-  tuning.keyTile = c.keyTile;
-  tuning.stages = c.stages;
-  tuning.warpRows = c.warpRows;
   CacheKey key;
   key.variant = writeVariantJson(variant, /*indent=*/-1);
-  key.tuning = tuning.text() + " opt=" + std::to_string(c.optLevel);
+  key.tuning = c.tuning.text() + " opt=" + std::to_string(c.optLevel);
   key.arch = c.arch;
   key.driverVersion = options.driverVersion;
   key.compiler = SATTN_COMPILER_VERSION;
@@ -40,13 +35,6 @@ void reportOnce(const std::string &problem) {
 }
 
 } // namespace
-
-void applyTuning(const TuningParams &tuning, CompileOptions &options) {
-  options.attentionTemplate = tuning.attentionTemplate;
-  options.keyTile = tuning.keyTile;
-  options.stages = tuning.stages;
-  options.warpRows = tuning.warpRows;
-}
 
 Status compileWithCache(const VariantParams &variant, const JitOptions &options,
                         JitResult &out) {

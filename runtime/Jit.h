@@ -13,7 +13,6 @@
 #include "compiler/Compiler.h"
 #include "compiler/Manifest.h"
 #include "runtime/Status.h"
-#include "runtime/TuningDb.h"
 
 #include <string>
 
@@ -38,9 +37,6 @@ struct JitResult {
   /// a corrupt entry that was rebuilt, or an entry that could not be stored.
   std::string cacheNote;
 };
-
-/// Sets the tile parameters of `options` to `tuning`.
-void applyTuning(const TuningParams &tuning, CompileOptions &options);
 
 /// The kernels of `variant` for `options`. Fails only when the variant does
 /// not compile; cache trouble is reported in `cacheNote` (and, for a corrupt

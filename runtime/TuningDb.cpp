@@ -43,13 +43,6 @@ TuningParams paramsFrom(const nlohmann::json &j) {
 
 } // namespace
 
-std::string TuningParams::text() const {
-  return "template=" + attentionTemplate +
-         " key_tile=" + std::to_string(keyTile) +
-         " stages=" + std::to_string(stages) +
-         " warp_rows=" + std::to_string(warpRows);
-}
-
 bool TuningKey::operator==(const TuningKey &o) const {
   return variantHash == o.variantHash && shapeBucket == o.shapeBucket &&
          gpu == o.gpu && driver == o.driver && compiler == o.compiler;

@@ -22,28 +22,13 @@
 #ifndef SATTN_RUNTIME_TUNINGDB_H
 #define SATTN_RUNTIME_TUNINGDB_H
 
+#include "compiler/TuningParams.h"
 #include "dialect/VariantParams.h"
 
 #include <string>
 #include <vector>
 
 namespace sattn {
-
-/// The knobs the tuner turns; the defaults are what the runtime compiles
-/// with when the DB has nothing for the present GPU.
-struct TuningParams {
-  std::string attentionTemplate = "mma";
-  int64_t keyTile = 64;
-  int64_t stages = 2;
-  int64_t warpRows = 0; // 0: the template's default
-
-  /// "template=mma key_tile=64 stages=2 warp_rows=0" (also the kernel
-  /// cache's tuning key).
-  std::string text() const;
-  bool operator==(const TuningParams &other) const {
-    return text() == other.text();
-  }
-};
 
 struct TuningKey {
   std::string variantHash;

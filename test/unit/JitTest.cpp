@@ -115,7 +115,7 @@ TEST(Jit, TheKeyIsExact) {
   ASSERT_TRUE(compileWithCache(v, otherDriver, result).isOk());
   EXPECT_FALSE(result.cacheHit);
   JitOptions otherTile = optionsIn(folder, "sm_80");
-  otherTile.compile.warpRows = 16;
+  otherTile.compile.tuning.warpRows = 16;
   ASSERT_TRUE(compileWithCache(v, otherTile, result).isOk());
   EXPECT_FALSE(result.cacheHit);
   v.selection.density = 0.25;

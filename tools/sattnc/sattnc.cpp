@@ -198,13 +198,12 @@ int main(int argc, char **argv) {
 
   sattn::CompileOptions options;
   options.arch = resolveArch(variant);
-  if (attentionTemplate != "mma" && attentionTemplate != "simt")
-    fail("--attention-template: unknown value \"" + attentionTemplate +
-         "\" (allowed: mma, simt)");
-  options.attentionTemplate = attentionTemplate;
-  options.keyTile = keyTile;
-  options.stages = stages;
-  options.warpRows = warpRows;
+  options.tuning.attentionTemplate = attentionTemplate;
+  options.tuning.keyTile = keyTile;
+  options.tuning.stages = stages;
+  options.tuning.warpRows = warpRows;
+  if (std::string problem = options.tuning.problem(); !problem.empty())
+    fail("--" + problem);
   auto start = std::chrono::steady_clock::now();
   Expected<sattn::CompileResult> compiled =
       sattn::compileVariant(variant, options);
