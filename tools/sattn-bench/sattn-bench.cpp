@@ -14,11 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/VariantJson.h"
-#include "runtime/DeviceBuffer.h"
-#include "runtime/HalfFloat.h"
-#include "runtime/KernelModule.h"
-#include "runtime/SparseAttention.h"
-#include "tools/sattn-bench/RandomMask.h"
+#include "tools/sattn-bench/AttentionWorkload.h"
 
 #include <nlohmann/json.hpp>
 
@@ -134,27 +130,6 @@ Options parse(int argc, char **argv) {
   return o;
 }
 
-/// `count` values in [-2, 2), encoded as the kernels' 16-bit dtype: a pool
-/// of a million random values read from a random offset with a random odd
-/// stride, so that every input set differs without drawing hundreds of
-/// millions of numbers.
-std::vector<uint16_t> randomHalves(size_t count, DType dtype,
-                                   std::mt19937_64 &rng) {
-  static std::vector<uint16_t> pool;
-  constexpr size_t kPool = 1 << 20;
-  if (pool.empty()) {
-    std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
-    pool.resize(kPool);
-    for (uint16_t &x : pool)
-      x = dtype == DType::BF16 ? toBf16(uniform(rng)) : toFp16(uniform(rng));
-  }
-  size_t offset = rng() % kPool, stride = 2 * (rng() % 1000) + 1;
-  std::vector<uint16_t> out(count);
-  for (size_t i = 0; i < count; ++i)
-    out[i] = pool[(offset + i * stride) % kPool];
-  return out;
-}
-
 std::string today() {
   char text[32];
   std::time_t now = std::time(nullptr);
@@ -186,108 +161,18 @@ int main(int argc, char **argv) {
 
   int64_t b = problem.batch, h = problem.heads, s = problem.seqLen();
   int64_t d = problem.headDim;
-  MaskSpec spec;
-  spec.batch = b;
-  spec.heads = h;
-  spec.seqLen = s;
-  spec.blockQ = variant.block.q;
-  spec.groupSize = variant.block.k;
-  spec.density = o.density > 0 ? o.density : variant.selection.density;
-  spec.textTokens = problem.textTokens;
-  spec.textFirst = problem.textPosition == TextPosition::First;
-  spec.bins = variant.tail.bins;
-  spec.headDim = d;
-  spec.seed = o.seed;
-  RandomMask mask = makeRandomMask(spec);
-
-  // Inputs: several random sets, so that consecutive runs do not find their
-  // operands in L2.
-  size_t elements = size_t(b * h * s * d);
-  std::mt19937_64 rng(o.seed);
-  std::vector<DeviceBuffer> q(o.inputs), k(o.inputs), v(o.inputs);
-  for (int i = 0; i < o.inputs; ++i)
-    for (DeviceBuffer *buffer : {&q[i], &k[i], &v[i]}) {
-      check(DeviceBuffer::allocate(*context, elements * 2, *buffer));
-      check(buffer->upload(randomHalves(elements, problem.dtype, rng)));
-    }
-  DeviceBuffer out, groups, counts, tailKeys, tailValues, tailLogCounts, lse;
-  check(DeviceBuffer::allocate(*context, elements * 2, out));
-  check(DeviceBuffer::allocate(*context, mask.groups.size() * 4, groups));
-  check(groups.upload(mask.groups));
-  check(DeviceBuffer::allocate(*context, mask.counts.size() * 4, counts));
-  check(counts.upload(mask.counts));
-  sattn_block_mask blockMask{static_cast<const int32_t *>(groups.data()),
-                             static_cast<const int32_t *>(counts.data()),
-                             mask.capacity,
-                             nullptr,
-                             nullptr,
-                             nullptr};
-  if (spec.bins > 0) {
-    check(DeviceBuffer::allocate(*context, mask.tailKeys.size() * 4, tailKeys));
-    check(tailKeys.upload(mask.tailKeys));
-    check(DeviceBuffer::allocate(*context, mask.tailValues.size() * 4,
-                                 tailValues));
-    check(tailValues.upload(mask.tailValues));
-    check(DeviceBuffer::allocate(*context, mask.tailLogCounts.size() * 4,
-                                 tailLogCounts));
-    check(tailLogCounts.upload(mask.tailLogCounts));
-    blockMask.tail_keys = static_cast<const float *>(tailKeys.data());
-    blockMask.tail_values = static_cast<const float *>(tailValues.data());
-    blockMask.tail_log_counts =
-        static_cast<const float *>(tailLogCounts.data());
-  }
-  bool wantsLse = false;
-  for (const ManifestParam &param : kernel->info->params)
-    wantsLse |= param.name == "lse";
-  if (wantsLse)
-    check(DeviceBuffer::allocate(*context, size_t(b * h * s) * 4, lse));
-
-  sattn_dtype dtype = problem.dtype == DType::BF16 ? SATTN_BF16 : SATTN_FP16;
-  auto tensor = [&](const DeviceBuffer &buffer) {
-    sattn_tensor t{
-        buffer.data(), {b, h, s, d}, {h * s * d, s * d, d, 1}, dtype};
-    return t;
-  };
-  const CudaDriver &cuda = context->cuda();
-  cu::Stream stream = nullptr;
-  check(checkCuda(cuda, "cuStreamCreate", cuda.streamCreate(&stream, 1)));
-  auto runOnce = [&](int i) {
-    sattn_tensor tq = tensor(q[i % o.inputs]), tk = tensor(k[i % o.inputs]),
-                 tv = tensor(v[i % o.inputs]), to = tensor(out);
-    check(runSparseAttention(
-        *module, tq, tk, tv, to, blockMask,
-        wantsLse ? static_cast<float *>(lse.data()) : nullptr, stream));
-  };
-  for (int i = 0; i < o.warmup; ++i)
-    runOnce(i);
-  check(checkCuda(cuda, "cuStreamSynchronize", cuda.streamSynchronize(stream)));
-
-  std::vector<cu::Event> starts(o.runs), ends(o.runs);
-  for (int i = 0; i < o.runs; ++i) {
-    check(checkCuda(cuda, "cuEventCreate", cuda.eventCreate(&starts[i], 0)));
-    check(checkCuda(cuda, "cuEventCreate", cuda.eventCreate(&ends[i], 0)));
-  }
-  for (int i = 0; i < o.runs; ++i) {
-    check(
-        checkCuda(cuda, "cuEventRecord", cuda.eventRecord(starts[i], stream)));
-    runOnce(i);
-    check(checkCuda(cuda, "cuEventRecord", cuda.eventRecord(ends[i], stream)));
-  }
-  check(checkCuda(cuda, "cuStreamSynchronize", cuda.streamSynchronize(stream)));
-  std::vector<double> ms(o.runs);
-  for (int i = 0; i < o.runs; ++i) {
-    float elapsed = 0;
-    check(checkCuda(cuda, "cuEventElapsedTime",
-                    cuda.eventElapsedTime(&elapsed, starts[i], ends[i])));
-    ms[i] = elapsed;
-    cuda.eventDestroy(starts[i]);
-    cuda.eventDestroy(ends[i]);
-  }
-  cuda.streamDestroy(stream);
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  double median = sorted[sorted.size() / 2];
-  double tflops = 4.0 * double(d) * mask.keptPairs / (median * 1e-3) / 1e12;
+  WorkloadShape shape =
+      shapeOf(variant, o.density > 0 ? o.density : variant.selection.density);
+  shape.seed = o.seed;
+  shape.inputs = o.inputs;
+  std::unique_ptr<AttentionWorkload> workload;
+  check(AttentionWorkload::create(*module, variant, shape, workload));
+  const RandomMask &mask = workload->mask();
+  Timing timing;
+  check(timeWorkload(*workload, o.warmup, o.runs, timing));
+  const std::vector<double> &sorted = timing.ms;
+  double median = timing.median();
+  double tflops = workload->flops() / (median * 1e-3) / 1e12;
 
   const DeviceInfo &device = context->device();
   std::printf("sattn-bench: %s on %s (%s): B=%lld H=%lld S=%lld D=%lld, "
