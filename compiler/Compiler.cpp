@@ -270,7 +270,7 @@ llvm::Expected<CompileResult> compileVariant(const VariantParams &variant,
   buildToKernelsPipeline(kernels, options.arch, t.attentionTemplate, t.keyTile,
                          t.stages, t.warpRows);
   if (failed(kernels.run(*module)))
-    return llvm::createStringError("expanding the variant failed: " +
+    return llvm::createStringError("expanding the variant into kernels failed: " +
                                    diagnostics);
   result.expandMs = millisecondsSince(start);
   llvm::raw_string_ostream(result.mlir) << *module;

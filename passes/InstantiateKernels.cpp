@@ -142,6 +142,10 @@ struct SattnInstantiateKernelsPass
     // mma.sync runs on sm_80 and later, sm_90a included, until the wgmma
     // template exists; the SIMT one is the portable baseline.
     bool mma = attentionTemplate == "mma";
+    if (mma)
+      if (std::string problem = sparseAttentionMmaProblem(p); !problem.empty())
+        return op.emitOpError()
+               << "the mma attention template cannot take " << problem;
     gpu::GPUFuncOp func = mma ? buildSparseAttentionMma(builder, kernels, p)
                               : buildSparseAttentionSimt(builder, kernels, p);
     symbols.insert(func);

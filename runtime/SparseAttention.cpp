@@ -75,20 +75,27 @@ Status checkTensor(const Context &context, const char *name,
   return checkDevicePointer(context, (n + ".data").c_str(), t.data);
 }
 
+/// The module's attention kernel, with its context made current.
+Status attentionKernel(const KernelModule &module,
+                       const KernelModule::Kernel *&kernel) {
+  kernel = module.find("sparse_attention");
+  if (!kernel)
+    return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                         module.manifest().name +
+                             ": the manifest has no sparse_attention kernel");
+  return module.context().makeCurrent();
+}
+
 } // namespace
 
 Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
                           const sattn_tensor &k, const sattn_tensor &v,
                           const sattn_tensor &out, const sattn_block_mask &mask,
                           float *lse, cu::Stream stream) {
-  const KernelModule::Kernel *kernel = module.find("sparse_attention");
+  const KernelModule::Kernel *kernel = nullptr;
+  SATTN_RETURN_IF_ERROR(attentionKernel(module, kernel));
   const VariantParams &variant = module.manifest().variant;
-  if (!kernel)
-    return Status::error(SATTN_ERROR_INVALID_KERNELS,
-                         module.manifest().name +
-                             ": the manifest has no sparse_attention kernel");
   const Context &context = module.context();
-  SATTN_RETURN_IF_ERROR(context.makeCurrent());
   sattn_dtype dtype =
       variant.problem.dtype == DType::BF16 ? SATTN_BF16 : SATTN_FP16;
   int64_t headDim = variant.problem.headDim;
@@ -131,6 +138,18 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
   else if (lse)
     return Status::invalid("lse is given, but the kernels do not write it");
 
+  return launchSparseAttention(module, q, k, v, out, mask, lse, stream);
+}
+
+Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
+                             const sattn_tensor &k, const sattn_tensor &v,
+                             const sattn_tensor &out,
+                             const sattn_block_mask &mask, float *lse,
+                             cu::Stream stream) {
+  const KernelModule::Kernel *kernel = nullptr;
+  SATTN_RETURN_IF_ERROR(attentionKernel(module, kernel));
+  const VariantParams &variant = module.manifest().variant;
+  int64_t batch = q.shape[0], heads = q.shape[1], seq = q.shape[2];
   // One 8-byte slot per parameter, in PTX order.
   std::map<std::string, const sattn_tensor *> tensors = {
       {"q", &q}, {"k", &k}, {"v", &v}, {"out", &out}};

@@ -17,6 +17,15 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
                           const sattn_tensor &out, const sattn_block_mask &mask,
                           float *lse, cu::Stream stream);
 
+/// The launch of runSparseAttention without its checks of the arguments:
+/// for callers that checked them already, and for tests that need a kernel
+/// to fault.
+Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
+                             const sattn_tensor &k, const sattn_tensor &v,
+                             const sattn_tensor &out,
+                             const sattn_block_mask &mask, float *lse,
+                             cu::Stream stream);
+
 } // namespace sattn
 
 #endif // SATTN_RUNTIME_SPARSEATTENTION_H

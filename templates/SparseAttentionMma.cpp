@@ -101,28 +101,36 @@ struct MmaPlan {
   int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
 };
 
-void checkSupported(const AttentionKernelParams &p, const MmaPlan &plan) {
-  auto require = [&](bool ok, const char *what) {
-    if (!ok)
-      llvm::report_fatal_error(
-          llvm::Twine("sattn mma.sync template: unsupported ") + what);
-  };
-  require(p.headDim == 64 || p.headDim == 128, "head_dim");
-  require(p.blockQ == 64 || p.blockQ == 128, "query block");
-  require(p.blockK == 16 || p.blockK == 32 || p.blockK == 64 || p.blockK == 128,
-          "key group");
-  require(plan.bc % 16 == 0 && (plan.bc % plan.n == 0 || plan.n % plan.bc == 0),
-          "key tile");
-  require(plan.threads % plan.chunksPerRow() == 0,
-          "thread count for this head_dim");
-  require(plan.bc * plan.chunksPerRow() % plan.threads == 0,
-          "key tile for this thread count");
-  require(plan.br * plan.chunksPerRow() % plan.threads == 0,
-          "query block for this thread count");
-  require(p.stages >= 2 && p.bins >= 0 && p.bins <= 64, "stages or bins");
-  require(plan.warpRows == 16 || plan.warpRows == 32, "rows per warp");
-  require(plan.br % plan.warpRows == 0 && plan.threads >= plan.bc,
-          "rows per warp for this query block");
+/// Empty when the template can take `p`; else what it cannot take, with
+/// the values, in one line.
+std::string unsupported(const AttentionKernelParams &p, const MmaPlan &plan) {
+  auto text = [](int64_t v) { return std::to_string(v); };
+  if (p.headDim != 64 && p.headDim != 128)
+    return "head_dim " + text(p.headDim) + " (allowed: 64, 128)";
+  if (p.blockQ != 64 && p.blockQ != 128)
+    return "query block " + text(p.blockQ) + " (allowed: 64, 128)";
+  if (p.blockK != 16 && p.blockK != 32 && p.blockK != 64 && p.blockK != 128)
+    return "key group " + text(p.blockK) + " (allowed: 16, 32, 64, 128)";
+  if (plan.bc % 16 != 0 || (plan.bc % plan.n != 0 && plan.n % plan.bc != 0))
+    return "key tile " + text(plan.bc) + " with key groups of " + text(plan.n) +
+           " (one must divide the other)";
+  if (p.stages < 2 || p.bins < 0 || p.bins > 64)
+    return "stages " + text(p.stages) + " or tail bins " + text(p.bins) +
+           " (stages at least 2, bins 0 to 64)";
+  if (plan.warpRows != 16 && plan.warpRows != 32)
+    return "rows per warp " + text(plan.warpRows) + " (allowed: 16, 32)";
+  if (plan.br % plan.warpRows != 0 || plan.threads < plan.bc)
+    return "rows per warp " + text(plan.warpRows) + " with query block " +
+           text(plan.br) + " and key tile " + text(plan.bc) + ": " +
+           text(plan.threads) + " threads cannot load " + text(plan.bc) +
+           "-row key tiles";
+  if (plan.threads % plan.chunksPerRow() != 0 ||
+      plan.bc * plan.chunksPerRow() % plan.threads != 0 ||
+      plan.br * plan.chunksPerRow() % plan.threads != 0)
+    return "key tile " + text(plan.bc) + " and query block " + text(plan.br) +
+           " with " + text(plan.threads) + " threads at head_dim " +
+           text(plan.d) + " (the copies do not split evenly)";
+  return "";
 }
 
 /// The global symbol of dynamic shared memory, declared once per module.
@@ -287,6 +295,10 @@ struct State {
 
 } // namespace
 
+std::string sparseAttentionMmaProblem(const AttentionKernelParams &p) {
+  return unsupported(p, MmaPlan(p));
+}
+
 int64_t sparseAttentionMmaSharedBytes(const AttentionKernelParams &p) {
   return MmaPlan(p).bytes();
 }
@@ -295,7 +307,10 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                                        gpu::GPUModuleOp module,
                                        const AttentionKernelParams &p) {
   MmaPlan plan(p);
-  checkSupported(p, plan);
+  if (std::string problem = unsupported(p, plan); !problem.empty())
+    llvm::report_fatal_error("sattn mma.sync template: unsupported " +
+                             llvm::Twine(problem) +
+                             " (sparseAttentionMmaProblem says so first)");
   MLIRContext *ctx = builder.getContext();
   declareDynamicShared(builder, module);
   std::vector<KernelParam> params = sparseAttentionParams(ctx, p);

@@ -8,6 +8,10 @@
 
 namespace sattn {
 
+/// Empty when the mma.sync template can be instantiated for `p`; else what
+/// it cannot take (the tile parameters or shape, with their values).
+std::string sparseAttentionMmaProblem(const AttentionKernelParams &p);
+
 /// Dynamic shared memory the mma.sync kernel needs for `p`, in bytes.
 int64_t sparseAttentionMmaSharedBytes(const AttentionKernelParams &p);
 

@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 using namespace sattn;
 
 namespace {
@@ -51,6 +54,24 @@ TEST(Isolated, KillsAChildThatHangs) {
   EXPECT_LT(r.seconds, 5.0);
   EXPECT_EQ(r.out, "started\n");
   EXPECT_EQ(r.describe().rfind("timed out after", 0), 0u) << r.describe();
+}
+
+TEST(Isolated, CancellingKillsTheChildAtOnce) {
+  volatile int cancel = 0;
+  std::thread interrupter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = 1;
+  });
+  IsolatedResult r;
+  std::string error;
+  ASSERT_TRUE(runIsolated({"/bin/sh", "-c", "sleep 30"}, 20, r, &error,
+                          &cancel));
+  interrupter.join();
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_FALSE(r.timedOut);
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(r.seconds, 5.0);
+  EXPECT_EQ(r.describe(), "interrupted");
 }
 
 TEST(Isolated, ABackgroundProcessDoesNotHoldTheSweep) {

@@ -84,10 +84,15 @@ Status AttentionWorkload::create(const KernelModule &module,
   w->q_.resize(size_t(shape.inputs));
   w->k_.resize(size_t(shape.inputs));
   w->v_.resize(size_t(shape.inputs));
-  for (int i = 0; i < shape.inputs; ++i)
-    for (DeviceBuffer *b : {&w->q_[i], &w->k_[i], &w->v_[i]})
-      SATTN_RETURN_IF_ERROR(
-          uploaded(context, randomHalves(elements, problem.dtype, rng), *b));
+  for (int i = 0; i < shape.inputs; ++i) {
+    DeviceBuffer *buffers[3] = {&w->q_[i], &w->k_[i], &w->v_[i]};
+    for (int which = 0; which < 3; ++which) {
+      std::vector<uint16_t> host = randomHalves(elements, problem.dtype, rng);
+      SATTN_RETURN_IF_ERROR(uploaded(context, host, *buffers[which]));
+      if (i == 0 && shape.keepHostInputs)
+        w->host_[which] = std::move(host);
+    }
+  }
   SATTN_RETURN_IF_ERROR(DeviceBuffer::allocate(context, elements * 2, w->out_));
   const RandomMask &m = w->mask_;
   SATTN_RETURN_IF_ERROR(uploaded(context, m.groups, w->groups_));
@@ -116,18 +121,32 @@ Status AttentionWorkload::create(const KernelModule &module,
   return Status::ok();
 }
 
-Status AttentionWorkload::run(int call, cu::Stream stream) const {
+Status AttentionWorkload::call(int call, cu::Stream stream,
+                               bool unmappedOutput) const {
   int64_t b = shape_.batch, h = shape_.heads, s = shape_.seqLen, d = headDim_;
-  auto tensor = [&](const DeviceBuffer &buffer) {
-    return sattn_tensor{
-        buffer.data(), {b, h, s, d}, {h * s * d, s * d, d, 1}, dtype_};
+  auto tensor = [&](const void *data) {
+    return sattn_tensor{const_cast<void *>(data),
+                        {b, h, s, d},
+                        {h * s * d, s * d, d, 1},
+                        dtype_};
   };
   size_t i = size_t(call % shape_.inputs);
-  sattn_tensor q = tensor(q_[i]), k = tensor(k_[i]), v = tensor(v_[i]),
-               o = tensor(out_);
-  return runSparseAttention(
-      *module_, q, k, v, o, blockMask_,
-      wantsLse_ ? static_cast<float *>(lse_.data()) : nullptr, stream);
+  sattn_tensor q = tensor(q_[i].data()), k = tensor(k_[i].data()),
+               v = tensor(v_[i].data()), o = tensor(out_.data());
+  float *lse = wantsLse_ ? static_cast<float *>(lse_.data()) : nullptr;
+  if (!unmappedOutput)
+    return runSparseAttention(*module_, q, k, v, o, blockMask_, lse, stream);
+  // Nothing is mapped at 256 bytes past address zero.
+  o.data = reinterpret_cast<void *>(uintptr_t(256));
+  return launchSparseAttention(*module_, q, k, v, o, blockMask_, lse, stream);
+}
+
+Status AttentionWorkload::downloadOutput(std::vector<uint16_t> &out) const {
+  const CudaDriver &cuda = module_->context().cuda();
+  SATTN_RETURN_IF_ERROR(
+      checkCuda(cuda, "cuCtxSynchronize", cuda.ctxSynchronize()));
+  out.resize(size_t(shape_.batch * shape_.heads * shape_.seqLen * headDim_));
+  return out_.download(out);
 }
 
 Status timeWorkload(const AttentionWorkload &workload, int warmup, int runs,

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/VariantJson.h"
+#include "tools/common/CommandLine.h"
 #include "tools/sattn-bench/AttentionWorkload.h"
 
 #include <nlohmann/json.hpp>
@@ -33,8 +34,7 @@ using namespace sattn;
 namespace {
 
 [[noreturn]] void fail(const std::string &message) {
-  std::fprintf(stderr, "sattn-bench: error: %s\n", message.c_str());
-  std::exit(1);
+  cli::fail("sattn-bench", message);
 }
 
 void check(const Status &status) {
@@ -78,13 +78,7 @@ Options parse(int argc, char **argv) {
                                  {"help", no_argument, nullptr, 'h'},
                                  {nullptr, 0, nullptr, 0}};
   auto number = [](const char *flag, const char *text, double lo, double hi) {
-    char *end = nullptr;
-    double value = std::strtod(text, &end);
-    if (!end || *end || !(value >= lo && value <= hi))
-      fail(std::string("--") + flag + ": \"" + text +
-           "\" is not a number in [" + std::to_string(lo) + ", " +
-           std::to_string(hi) + "]");
-    return value;
+    return cli::number("sattn-bench", flag, text, lo, hi);
   };
   int c;
   while ((c = getopt_long(argc, argv, "h", longOptions, nullptr)) != -1) {
@@ -113,17 +107,11 @@ Options parse(int argc, char **argv) {
     case 'j':
       o.json = optarg;
       break;
-    case 'h':
-      std::fputs(kUsage, stdout);
-      std::exit(0);
     default:
-      std::fputs(kUsage, stderr);
-      std::exit(1);
+      cli::usage(kUsage, c == 'h');
     }
   }
-  if (optind + 1 != argc)
-    fail("expected one VARIANT.json (see --help)");
-  o.variant = argv[optind];
+  o.variant = cli::onePositional("sattn-bench", argc, argv, optind);
   if (o.kernels.empty())
     fail("--kernels DIR is required: run `sattnc " + o.variant +
          " -o DIR` first");

@@ -15,6 +15,8 @@
 namespace sattn {
 
 std::string IsolatedResult::describe() const {
+  if (cancelled)
+    return "interrupted";
   if (timedOut)
     return "timed out after " + std::to_string(int(seconds + 0.5)) + " s";
   if (signal)
@@ -24,7 +26,8 @@ std::string IsolatedResult::describe() const {
 }
 
 bool runIsolated(const std::vector<std::string> &argv, double seconds,
-                 IsolatedResult &result, std::string *error) {
+                 IsolatedResult &result, std::string *error,
+                 const volatile int *cancel) {
   result = IsolatedResult();
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
@@ -78,8 +81,10 @@ bool runIsolated(const std::vector<std::string> &argv, double seconds,
   bool reaped = false;
   while (!reaped) {
     double left = seconds - elapsed();
-    if (left <= 0) {
-      result.timedOut = true;
+    bool cancelled = cancel && *cancel;
+    if (left <= 0 || cancelled) {
+      result.timedOut = !cancelled;
+      result.cancelled = cancelled;
       ::kill(-child, SIGKILL);
       reaped = ::waitpid(child, &status, 0) == child;
       break;
@@ -102,11 +107,12 @@ bool runIsolated(const std::vector<std::string> &argv, double seconds,
   ::close(pipeFds[0]);
   ::kill(-child, SIGKILL); // whatever it started is gone too
   result.seconds = elapsed();
+  bool killed = result.timedOut || result.cancelled;
   if (WIFEXITED(status)) {
-    result.exited = !result.timedOut;
+    result.exited = !killed;
     result.exitCode = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {
-    result.signal = result.timedOut ? 0 : WTERMSIG(status);
+    result.signal = killed ? 0 : WTERMSIG(status);
   }
   return true;
 }

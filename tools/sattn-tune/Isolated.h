@@ -22,7 +22,8 @@ struct IsolatedResult {
   int exitCode = -1;
   int signal = 0; // the signal that ended it, if any
   bool timedOut = false;
-  std::string out; // its stdout
+  bool cancelled = false; // *cancel became non-zero: the child was killed
+  std::string out;        // its stdout
   double seconds = 0;
 
   bool ok() const { return exited && exitCode == 0; }
@@ -31,10 +32,12 @@ struct IsolatedResult {
   std::string describe() const;
 };
 
-/// Runs `argv` (argv[0] a path) with `seconds` to finish. False, with
-/// `error` set, only when it cannot be started.
+/// Runs `argv` (argv[0] a path) with `seconds` to finish; when `cancel`
+/// is given and becomes non-zero (a SIGINT handler), the child is killed at
+/// once. False, with `error` set, only when it cannot be started.
 bool runIsolated(const std::vector<std::string> &argv, double seconds,
-                 IsolatedResult &result, std::string *error);
+                 IsolatedResult &result, std::string *error,
+                 const volatile int *cancel = nullptr);
 
 } // namespace sattn
 
