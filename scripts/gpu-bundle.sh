@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Packs what the GPU machine needs from a build made here into one folder,
+# .carry/ (ignored by git), small enough to travel with the working tree
+# (the device tool's `carry`, 64 MiB): the programs that need no LLVM or MLIR
+# (the GPU tests, sattn-bench, the C++ example, LibraryTest), the
+# self-contained libsattn.so and sattn-tune, the GPU tests' kernels and the
+# benchmark variants' kernels, compressed. On the GPU machine,
+# scripts/gpu-checks.sh unpacks and runs them.
+#
+#   scripts/gpu-bundle.sh            # after `ninja -C build`
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+carry=$root/.carry
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage/bin" "$stage/lib" "$stage/bench-kernels"
+for program in SparseAttentionGpuTest sattn-bench sattn-tune embed-cpp \
+               LibraryTest; do
+  [[ -x $build/bin/$program ]] || { echo "missing $build/bin/$program" >&2; exit 1; }
+  objcopy --strip-unneeded "$build/bin/$program" "$stage/bin/$program"
+done
+objcopy --strip-unneeded "$build/lib/libsattn.so" "$stage/lib/libsattn.so"
+cp -r "$build/test/gpu/kernels" "$stage/gpu-kernels"
+for variant in "$root"/bench/variants/{wan2.1-480p-24h,cogvideox-5b}-k*.json; do
+  "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels" --arch sm_90a --quiet
+done
+
+rm -rf "$carry" && mkdir -p "$carry"
+tar -C "$stage" -cf - . | xz -T0 -6 > "$carry/bundle.tar.xz"
+echo "gpu-bundle: $carry/bundle.tar.xz, $(du -h "$carry/bundle.tar.xz" | cut -f1)"

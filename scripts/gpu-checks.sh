@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine, from the repository root, with .carry/ made by
+# scripts/gpu-bundle.sh. Each named group writes its logs and JSON results
+# under $OUT (default: out-gpu) and prints a summary line.
+#
+#   scripts/gpu-checks.sh tests sanitize library bench tune-test
+#   scripts/gpu-checks.sh sweeps        # sattn-tune on wan2.1-480p and
+#                                       # cogvideox-5b at 10 % and 50 %
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/out-gpu}
+mkdir -p "$out"
+carry=$root/.carry/unpacked
+if [[ ! -d $carry ]]; then
+  mkdir -p "$carry" && xz -dc .carry/bundle.tar.xz | tar -C "$carry" -xf -
+fi
+export LD_LIBRARY_PATH=$carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export SATTN_LIBRARY=$carry/lib/libsattn.so PYTHONPATH=$root/runtime/python
+export SATTN_CACHE_DIR=$out/cache PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+
+group_tests() {
+  local start=$(date +%s)
+  SATTN_GPU_KERNELS=$carry/gpu-kernels "$carry/bin/SparseAttentionGpuTest" \
+    --gtest_output=json:"$out/gpu-tests.json" >"$out/gpu-tests.log" 2>&1
+  echo "tests: rc=$? in $(($(date +%s) - start)) s;" \
+    "$(grep -E '^\[  (PASSED|FAILED) ' "$out/gpu-tests.log" | tr '\n' ' ')"
+  grep -E '^\[  FAILED  \]' "$out/gpu-tests.log" | head -10
+}
+
+group_sanitize() {
+  export SATTN_GPU_KERNELS=$carry/gpu-kernels
+  compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$carry/bin/SparseAttentionGpuTest" --gtest_filter='*_S128_*:*lse*' \
+    >"$out/memcheck.log" 2>&1
+  echo "memcheck: rc=$? $(tail -1 "$out/memcheck.log")"
+  compute-sanitizer --tool racecheck --error-exitcode 9 \
+    "$carry/bin/SparseAttentionGpuTest" --gtest_filter='*_S128_*' \
+    >"$out/racecheck.log" 2>&1
+  echo "racecheck: rc=$? $(tail -1 "$out/racecheck.log")"
+}
+
+group_library() {
+  "$carry/bin/LibraryTest" >"$out/library-test.log" 2>&1
+  echo "LibraryTest: rc=$? $(tail -1 "$out/library-test.log")"
+  "$carry/bin/embed-cpp" 2>&1 | tee "$out/embed-cpp.log"
+  (cd test/python && python3 test_sattn_gpu.py -v) >"$out/python-gpu.log" 2>&1
+  echo "python gpu test: rc=$? $(tail -1 "$out/python-gpu.log")"
+}
+
+group_bench() {
+  for v in wan2.1-480p-24h-k128 wan2.1-480p-24h-k32 cogvideox-5b-k128; do
+    "$carry/bin/sattn-bench" "bench/variants/$v.json" \
+      --kernels "$carry/bench-kernels" --density 0.1 \
+      --json "$out/sattn-bench-$v-d0.1.json" | tail -1
+  done
+}
+
+group_tune_test() {
+  python3 test/tune/gpu-sweep.py "$carry/bin/sattn-tune" \
+    test/inputs/tune-small.json "$out/tune-test" 2>"$out/tune-test.log"
+  echo "gpu tune test: rc=$?"
+}
+
+group_sweeps() {
+  local date=$(date -u +%Y-%m-%d)
+  for v in wan2.1-480p-24h-k128 cogvideox-5b-k128; do
+    "$carry/bin/sattn-tune" "bench/variants/$v.json" --densities 0.1,0.5 \
+      --budget 8m --timeout 60 --db "$out/tuning.json" \
+      --json "$out/tune-$v-$date.json" 2>"$out/tune-$v.log"
+    echo "sweep $v: rc=$? $(grep -E 'best' "$out/tune-$v.log" | tail -2 | tr '\n' ' ')"
+  done
+}
+
+for group in "$@"; do
+  "group_${group//-/_}"
+done
