@@ -106,6 +106,8 @@ using MemcpyHtoDFn = Result (*)(DevicePtr dst, const void *src, size_t bytes);
 using MemcpyDtoHFn = Result (*)(void *dst, DevicePtr src, size_t bytes);
 using MemsetD8Fn = Result (*)(DevicePtr dst, unsigned char value, size_t count);
 using MemGetInfoFn = Result (*)(size_t *free, size_t *total);
+using MemGetAddressRangeFn = Result (*)(DevicePtr *base, size_t *size,
+                                        DevicePtr pointer);
 using StreamCreateFn = Result (*)(Stream *stream, unsigned flags);
 using StreamDestroyFn = Result (*)(Stream stream);
 using StreamSynchronizeFn = Result (*)(Stream stream);

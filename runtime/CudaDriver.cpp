@@ -56,6 +56,7 @@ const CudaDriver *CudaDriver::get(std::string *error) {
     bind(driver.memcpyDtoH, "cuMemcpyDtoH_v2");
     bind(driver.memsetD8, "cuMemsetD8_v2");
     bind(driver.memGetInfo, "cuMemGetInfo_v2");
+    bind(driver.memGetAddressRange, "cuMemGetAddressRange_v2");
     bind(driver.streamCreate, "cuStreamCreate");
     bind(driver.streamDestroy, "cuStreamDestroy_v2");
     bind(driver.streamSynchronize, "cuStreamSynchronize");

@@ -49,6 +49,7 @@ public:
   cu::MemcpyDtoHFn memcpyDtoH = nullptr;
   cu::MemsetD8Fn memsetD8 = nullptr;
   cu::MemGetInfoFn memGetInfo = nullptr;
+  cu::MemGetAddressRangeFn memGetAddressRange = nullptr;
   cu::StreamCreateFn streamCreate = nullptr;
   cu::StreamDestroyFn streamDestroy = nullptr;
   cu::StreamSynchronizeFn streamSynchronize = nullptr;

@@ -15,9 +15,11 @@ std::string shapeText(const int64_t shape[4]) {
          "]";
 }
 
-/// `pointer` must be device memory of the context's GPU (or managed memory).
+/// `pointer` must be device memory of the context's GPU (or managed memory)
+/// with at least `bytes` of its allocation from there on: a buffer smaller
+/// than its shape says would be read or written past its end.
 Status checkDevicePointer(const Context &context, const char *what,
-                          const void *pointer) {
+                          const void *pointer, uint64_t bytes) {
   if (!pointer)
     return Status::invalid(std::string(what) + " is null");
   const CudaDriver &cuda = context.cuda();
@@ -37,7 +39,27 @@ Status checkDevicePointer(const Context &context, const char *what,
     return Status::invalid(std::string(what) + " is on GPU " +
                            std::to_string(ordinal) + ", the context on GPU " +
                            std::to_string(context.device().ordinal));
+  cu::DevicePtr base = 0;
+  size_t size = 0;
+  r = cuda.memGetAddressRange(&base, &size, cu::DevicePtr(uintptr_t(pointer)));
+  uint64_t available = base + size - uintptr_t(pointer);
+  if (r == cu::kSuccess && available < bytes)
+    return Status::invalid(std::string(what) + " needs " +
+                           std::to_string(bytes) +
+                           " bytes from there on, "
+                           "but its allocation ends after " +
+                           std::to_string(available));
   return Status::ok();
+}
+
+/// Bytes from the first to one past the last element of a tensor with
+/// `shape` and `strides` (elements of `elementBytes`).
+uint64_t extentBytes(const int64_t shape[], const int64_t strides[], int rank,
+                     uint64_t elementBytes) {
+  uint64_t last = 0;
+  for (int i = 0; i < rank; ++i)
+    last += uint64_t(shape[i] - 1) * uint64_t(strides[i]);
+  return (last + 1) * elementBytes;
 }
 
 Status checkTensor(const Context &context, const char *name,
@@ -72,7 +94,8 @@ Status checkTensor(const Context &context, const char *name,
                              "elements (16 bytes)");
   if (uintptr_t(t.data) % 16 != 0)
     return Status::invalid(n + ".data is not 16-byte aligned");
-  return checkDevicePointer(context, (n + ".data").c_str(), t.data);
+  return checkDevicePointer(context, (n + ".data").c_str(), t.data,
+                            extentBytes(t.shape, t.strides, 4, 2));
 }
 
 /// The module's attention kernel, with its context made current.
@@ -113,11 +136,17 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
     return Status::invalid("mask.capacity is " + std::to_string(mask.capacity) +
                            "; it must be in [1, " + std::to_string(numGroups) +
                            "], the number of key groups");
+  // Rows of the mask: one per (batch, head, query block).
+  uint64_t rows = uint64_t(batch * heads) *
+                  uint64_t((seq + variant.block.q - 1) / variant.block.q);
+  SATTN_RETURN_IF_ERROR(checkDevicePointer(context, "mask.groups", mask.groups,
+                                           rows * mask.capacity * 4));
   SATTN_RETURN_IF_ERROR(
-      checkDevicePointer(context, "mask.groups", mask.groups));
-  SATTN_RETURN_IF_ERROR(
-      checkDevicePointer(context, "mask.counts", mask.counts));
+      checkDevicePointer(context, "mask.counts", mask.counts, rows * 4));
   bool bins = variant.tail.bins > 0;
+  uint64_t binBytes = rows * uint64_t(variant.tail.bins) * 4;
+  uint64_t tailBytes[] = {binBytes * uint64_t(headDim),
+                          binBytes * uint64_t(headDim), binBytes};
   const void *tails[] = {mask.tail_keys, mask.tail_values,
                          mask.tail_log_counts};
   const char *tailNames[] = {"mask.tail_keys", "mask.tail_values",
@@ -128,13 +157,14 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
                              " is given, but the kernels have no tail bins");
     if (bins)
       SATTN_RETURN_IF_ERROR(
-          checkDevicePointer(context, tailNames[i], tails[i]));
+          checkDevicePointer(context, tailNames[i], tails[i], tailBytes[i]));
   }
   bool wantsLse = false;
   for (const ManifestParam &param : kernel->info->params)
     wantsLse |= param.name == "lse";
   if (wantsLse)
-    SATTN_RETURN_IF_ERROR(checkDevicePointer(context, "lse", lse));
+    SATTN_RETURN_IF_ERROR(checkDevicePointer(
+        context, "lse", lse, uint64_t(batch * heads * seq) * 4));
   else if (lse)
     return Status::invalid("lse is given, but the kernels do not write it");
 

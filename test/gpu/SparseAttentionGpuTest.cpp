@@ -476,6 +476,72 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
   }
 }
 
+/// A buffer smaller than its shape says is refused before the launch, for
+/// each of the tensors and the mask's arrays: the kernel would read or
+/// write past its end.
+TEST(SparseAttentionGpuErrors, UndersizedBuffersAreRefused) {
+  Gpu &gpu = Gpu::get();
+  if (!gpu.context)
+    GTEST_SKIP() << "SKIP: no GPU: " << gpu.unavailable;
+  Case c;
+  c.arch = "sm_80";
+  c.bins = 4;
+  sattn_kernels *kernels = gpu.load(c.kernel());
+  const Context &context = *gpu.context;
+  int64_t b = 1, h = 8, s = 4000, d = c.d;
+  int64_t nq = (s + c.bq - 1) / c.bq, groups = (s + c.bk - 1) / c.bk;
+  int64_t tensorBytes = b * h * s * d * 2;
+  // Every buffer right-sized, then each one in turn half as large (the
+  // driver reports the size asked for; half leaves room for rounding).
+  std::vector<int64_t> bytes = {tensorBytes,
+                                tensorBytes,
+                                tensorBytes,
+                                tensorBytes,
+                                b * h * nq * groups * 4,
+                                b * h * nq * 4,
+                                b * h * nq * c.bins * d * 4,
+                                b * h * nq * c.bins * d * 4,
+                                b * h * nq * c.bins * 4};
+  const char *names[] = {
+      "q.data",         "k.data",           "v.data",
+      "out.data",       "mask.groups",      "mask.counts",
+      "mask.tail_keys", "mask.tail_values", "mask.tail_log_counts"};
+  for (size_t shortOne = 0; shortOne <= bytes.size(); ++shortOne) {
+    std::vector<DeviceBuffer> buffers(bytes.size());
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      size_t size = size_t(bytes[i]) / (i == shortOne ? 2 : 1);
+      ASSERT_TRUE(DeviceBuffer::allocate(context, size, buffers[i]).isOk());
+      ASSERT_TRUE(buffers[i].fill(0).isOk());
+    }
+    sattn_tensor t[4];
+    for (int i = 0; i < 4; ++i)
+      t[i] = sattn_tensor{buffers[size_t(i)].data(),
+                          {b, h, s, d},
+                          {h * s * d, s * d, d, 1},
+                          SATTN_BF16};
+    sattn_block_mask mask{static_cast<const int32_t *>(buffers[4].data()),
+                          static_cast<const int32_t *>(buffers[5].data()),
+                          groups,
+                          static_cast<const float *>(buffers[6].data()),
+                          static_cast<const float *>(buffers[7].data()),
+                          static_cast<const float *>(buffers[8].data())};
+    sattn_status status = sattn_sparse_attention(
+        kernels, &t[0], &t[1], &t[2], &t[3], &mask, nullptr, nullptr);
+    if (shortOne == bytes.size()) {
+      EXPECT_EQ(status, SATTN_OK) << sattn_last_error();
+      continue;
+    }
+    EXPECT_EQ(status, SATTN_ERROR_INVALID_ARGUMENT) << names[shortOne];
+    std::string message = sattn_last_error();
+    EXPECT_EQ(message.rfind(names[shortOne], 0), 0u) << message;
+    EXPECT_NE(message.find("but its allocation ends after"), std::string::npos)
+        << message;
+  }
+  ASSERT_TRUE(checkCuda(context.cuda(), "cuCtxSynchronize",
+                        context.cuda().ctxSynchronize())
+                  .isOk());
+}
+
 INSTANTIATE_TEST_SUITE_P(Kernels, SparseAttentionGpu,
                          ::testing::ValuesIn(allCases()),
                          [](const ::testing::TestParamInfo<Case> &info) {

@@ -91,6 +91,7 @@ SATTN_SAME_SIGNATURE(cu::MemcpyHtoDFn, cuMemcpyHtoD_v2);
 SATTN_SAME_SIGNATURE(cu::MemcpyDtoHFn, cuMemcpyDtoH_v2);
 SATTN_SAME_SIGNATURE(cu::MemsetD8Fn, cuMemsetD8_v2);
 SATTN_SAME_SIGNATURE(cu::MemGetInfoFn, cuMemGetInfo_v2);
+SATTN_SAME_SIGNATURE(cu::MemGetAddressRangeFn, cuMemGetAddressRange_v2);
 SATTN_SAME_SIGNATURE(cu::StreamCreateFn, cuStreamCreate);
 SATTN_SAME_SIGNATURE(cu::StreamDestroyFn, cuStreamDestroy_v2);
 SATTN_SAME_SIGNATURE(cu::StreamSynchronizeFn, cuStreamSynchronize);
