@@ -6,10 +6,14 @@
 #include "dialect/VariantJson.h"
 #include "runtime/KernelCache.h"
 
+#include "llvm/Support/ErrorHandling.h"
+
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 
 namespace sattn {
 namespace {
@@ -34,7 +38,34 @@ void reportOnce(const std::string &problem) {
     std::fprintf(stderr, "sattn: warning: kernel cache: %s\n", problem.c_str());
 }
 
+/// What LLVM's fatal-error handler throws instead of letting LLVM exit the
+/// process: a JIT inside someone's engine must never take it down
+/// (TOOLCHAIN.md, trap 1). The frames it unwinds through are LLVM's, built
+/// without exceptions: their destructors do not run, so the failed
+/// compilation's memory may leak, but the process lives and the next
+/// compilation starts from a fresh MLIRContext.
+struct FatalCompilerError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void throwOnFatalError(void *, const char *reason, bool) {
+  throw FatalCompilerError(reason);
+}
+
 } // namespace
+
+Status guardFatalErrors(const std::function<Status()> &body) {
+  static std::once_flag installed;
+  std::call_once(installed,
+                 [] { llvm::install_fatal_error_handler(throwOnFatalError); });
+  try {
+    return body();
+  } catch (const FatalCompilerError &e) {
+    return Status::error(SATTN_ERROR_INTERNAL,
+                         std::string("the compiler hit a fatal error: ") +
+                             e.what());
+  }
+}
 
 Status compileWithCache(const VariantParams &variant, const JitOptions &options,
                         JitResult &out) {
@@ -65,8 +96,12 @@ Status compileWithCache(const VariantParams &variant, const JitOptions &options,
     }
   }
 
-  llvm::Expected<CompileResult> compiled =
-      compileVariant(variant, options.compile);
+  std::optional<llvm::Expected<CompileResult>> result;
+  SATTN_RETURN_IF_ERROR(guardFatalErrors([&] {
+    result.emplace(compileVariant(variant, options.compile));
+    return Status::ok();
+  }));
+  llvm::Expected<CompileResult> &compiled = *result;
   if (!compiled) {
     std::string message = llvm::toString(compiled.takeError());
     for (char &c : message)

@@ -14,6 +14,7 @@
 #include "compiler/Manifest.h"
 #include "runtime/Status.h"
 
+#include <functional>
 #include <string>
 
 namespace sattn {
@@ -37,6 +38,10 @@ struct JitResult {
   /// a corrupt entry that was rebuilt, or an entry that could not be stored.
   std::string cacheNote;
 };
+
+/// Runs `body` (which calls into MLIR/LLVM) with LLVM's fatal errors turned
+/// into a SATTN_ERROR_INTERNAL status instead of the end of the process.
+Status guardFatalErrors(const std::function<Status()> &body);
 
 /// The kernels of `variant` for `options`. Fails only when the variant does
 /// not compile; cache trouble is reported in `cacheNote` (and, for a corrupt

@@ -13,6 +13,8 @@
 #include "dialect/VariantJson.h"
 #include "runtime/KernelCache.h"
 
+#include "llvm/Support/ErrorHandling.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -268,6 +270,20 @@ TEST(Jit, ConcurrentProcessesLeaveOneGoodEntry) {
           .isOk());
   EXPECT_TRUE(result.cacheHit);
   EXPECT_TRUE(result.cacheNote.empty());
+}
+
+TEST(Jit, AFatalCompilerErrorIsAStatusNotTheEndOfTheProcess) {
+  Status status = guardFatalErrors(
+      []() -> Status { llvm::report_fatal_error("a pass that gave up"); });
+  EXPECT_EQ(status.code(), SATTN_ERROR_INTERNAL);
+  EXPECT_EQ(status.message(),
+            "the compiler hit a fatal error: a pass that gave up");
+  // The compiler still works afterwards.
+  JitOptions options;
+  options.compile.arch = "sm_80";
+  options.useCache = false;
+  JitResult result;
+  EXPECT_TRUE(compileWithCache(smallVariant(), options, result).isOk());
 }
 
 TEST(KernelCache, DefaultFolderFollowsTheEnvironment) {
