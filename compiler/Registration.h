@@ -1,5 +1,4 @@
-//===- Registration.h - Dialects and interfaces the compiler needs -*- C++
-//-*-===//
+//===- Registration.h - Dialects the compiler needs -------------*- C++ -*-===//
 
 #ifndef SATTN_COMPILER_REGISTRATION_H
 #define SATTN_COMPILER_REGISTRATION_H

@@ -1,5 +1,4 @@
-//===- Jit.h - Kernels for a variant: from the cache or compiled -*- C++
-//-*-===//
+//===- Jit.h - Kernels from the cache or compiled ---------------*- C++ -*-===//
 //
 // The runtime's JIT: the compiler is linked in (no subprocess); each
 // compilation is stored in the kernel cache under the exact key, and a later

@@ -1,5 +1,4 @@
-//===- KernelModule.h - A variant's PTX, loaded, with its manifest -*- C++
-//-*-===//
+//===- KernelModule.h - A variant's PTX, loaded -----------------*- C++ -*-===//
 
 #ifndef SATTN_RUNTIME_KERNELMODULE_H
 #define SATTN_RUNTIME_KERNELMODULE_H

@@ -1,5 +1,4 @@
-//===- SparseAttention.h - Checking and launching the attention kernel -*- C++
-//-*-===//
+//===- SparseAttention.h - Checks and launches attention --------*- C++ -*-===//
 
 #ifndef SATTN_RUNTIME_SPARSEATTENTION_H
 #define SATTN_RUNTIME_SPARSEATTENTION_H

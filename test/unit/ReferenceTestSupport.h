@@ -1,5 +1,4 @@
-//===- ReferenceTestSupport.h - Shapes and naive oracles for tests -*- C++
-//-*-===//
+//===- ReferenceTestSupport.h - Shapes and naive oracles --------*- C++ -*-===//
 //
 // What the reference property tests share: the shapes of issue 4 (from a
 // single token to Wan2.1-480p's 21 × 30 × 52 latent, with and without text

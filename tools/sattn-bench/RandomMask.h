@@ -1,5 +1,4 @@
-//===- RandomMask.h - Random block masks for benchmarks and tests -*- C++
-//-*-===//
+//===- RandomMask.h - Random block masks ------------------------*- C++ -*-===//
 //
 // Index lists of a chosen density in the layout the kernels take (SPEC §4.4:
 // per (batch, head, query block) the kept key groups, ascending, and their
