@@ -189,12 +189,13 @@ Manifest collectManifest(ModuleOp module, func::FuncOp func,
       stage.inputs.push_back(names[operand]);
     for (Value result : op->getResults())
       stage.outputs.push_back(names[result]);
-    if (auto kernel = op->getAttrOfType<SymbolRefAttr>("sattn.kernel")) {
-      stage.kernel = kernel.getLeafReference().str();
-      auto gpuFunc =
-          SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(module, kernel);
-      m.kernels.push_back(describeKernel(gpuFunc, op, names));
-    }
+    if (auto kernels = op->getAttrOfType<ArrayAttr>("sattn.kernels"))
+      for (auto kernel : kernels.getAsRange<SymbolRefAttr>()) {
+        stage.kernels.push_back(kernel.getLeafReference().str());
+        auto gpuFunc = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
+            module, kernel);
+        m.kernels.push_back(describeKernel(gpuFunc, op, names));
+      }
     m.stages.push_back(std::move(stage));
   });
   return m;

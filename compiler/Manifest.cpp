@@ -31,9 +31,45 @@ const char *toString(ManifestBuffer::Kind kind) {
     return "output";
   case ManifestBuffer::Kind::Workspace:
     return "workspace";
+  case ManifestBuffer::Kind::Constant:
+    return "constant";
   }
   return "?";
 }
+
+const char *toString(KernelWhen when) {
+  switch (when) {
+  case KernelWhen::Always:
+    return "always";
+  case KernelWhen::Sparse:
+    return "sparse";
+  case KernelWhen::Refresh:
+    return "refresh";
+  }
+  return "?";
+}
+
+namespace {
+
+template <typename Enum, size_t N>
+bool parseEnum(const std::string &text, const Enum (&values)[N], Enum &out) {
+  for (Enum value : values)
+    if (text == toString(value)) {
+      out = value;
+      return true;
+    }
+  return false;
+}
+
+template <size_t N>
+bool oneOf(const std::string &text, const char *const (&values)[N]) {
+  for (const char *value : values)
+    if (text == value)
+      return true;
+  return false;
+}
+
+} // namespace
 
 const char *toString(ManifestParam::Role role) {
   switch (role) {
@@ -50,16 +86,20 @@ const char *toString(ManifestParam::Role role) {
 std::string writeManifestJson(const Manifest &m) {
   using ojson = nlohmann::ordered_json;
   ojson buffers = ojson::array();
-  for (const ManifestBuffer &b : m.buffers)
-    buffers.push_back({{"name", b.name},
-                       {"kind", toString(b.kind)},
-                       {"dtype", b.dtype},
-                       {"shape", b.shape},
-                       {"bytes", b.bytes()}});
+  for (const ManifestBuffer &b : m.buffers) {
+    ojson buffer = {{"name", b.name},
+                    {"kind", toString(b.kind)},
+                    {"dtype", b.dtype},
+                    {"shape", b.shape},
+                    {"bytes", b.bytes()}};
+    if (b.kind == ManifestBuffer::Kind::Constant)
+      buffer["fill"] = b.fill;
+    buffers.push_back(buffer);
+  }
   ojson stages = ojson::array();
   for (const ManifestStage &s : m.stages)
     stages.push_back({{"op", s.op},
-                      {"kernel", s.kernel.empty() ? ojson() : ojson(s.kernel)},
+                      {"kernels", s.kernels},
                       {"inputs", s.inputs},
                       {"outputs", s.outputs}});
   ojson kernels = ojson::array();
@@ -72,6 +112,8 @@ std::string writeManifestJson(const Manifest &m) {
         param["dim"] = p.dim;
       if (!p.buffer.empty())
         param["buffer"] = p.buffer;
+      if (!p.source.empty())
+        param["source"] = p.source;
       if (p.value) {
         if (p.type == "f32")
           param["value"] = *p.value;
@@ -82,6 +124,7 @@ std::string writeManifestJson(const Manifest &m) {
     }
     kernels.push_back({{"name", k.name},
                        {"stage", k.stage},
+                       {"when", toString(k.when)},
                        {"grid", k.grid},
                        {"grid_formula", k.gridFormula},
                        {"block", k.block},
@@ -119,9 +162,20 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
       ManifestBuffer buffer;
       buffer.name = b.at("name").get<std::string>();
       std::string kind = b.at("kind").get<std::string>();
-      buffer.kind = kind == "input"    ? ManifestBuffer::Kind::Input
-                    : kind == "output" ? ManifestBuffer::Kind::Output
-                                       : ManifestBuffer::Kind::Workspace;
+      constexpr ManifestBuffer::Kind kinds[] = {
+          ManifestBuffer::Kind::Input, ManifestBuffer::Kind::Output,
+          ManifestBuffer::Kind::Workspace, ManifestBuffer::Kind::Constant};
+      if (!parseEnum(kind, kinds, buffer.kind)) {
+        error = "buffers: kind \"" + kind + "\" is unknown";
+        return false;
+      }
+      if (buffer.kind == ManifestBuffer::Kind::Constant) {
+        buffer.fill = b.at("fill").get<std::string>();
+        if (!oneOf(buffer.fill, kConstantFills)) {
+          error = "buffers: constant fill \"" + buffer.fill + "\" is unknown";
+          return false;
+        }
+      }
       buffer.dtype = b.at("dtype").get<std::string>();
       buffer.shape = b.at("shape").get<std::vector<int64_t>>();
       m.buffers.push_back(std::move(buffer));
@@ -129,8 +183,7 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
     for (const json &s : doc.at("stages")) {
       ManifestStage stage;
       stage.op = s.at("op").get<std::string>();
-      if (!s.at("kernel").is_null())
-        stage.kernel = s.at("kernel").get<std::string>();
+      stage.kernels = s.at("kernels").get<std::vector<std::string>>();
       stage.inputs = s.at("inputs").get<std::vector<std::string>>();
       stage.outputs = s.at("outputs").get<std::vector<std::string>>();
       m.stages.push_back(std::move(stage));
@@ -139,6 +192,13 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
       ManifestKernel kernel;
       kernel.name = k.at("name").get<std::string>();
       kernel.stage = k.at("stage").get<std::string>();
+      std::string when = k.at("when").get<std::string>();
+      constexpr KernelWhen whens[] = {KernelWhen::Always, KernelWhen::Sparse,
+                                      KernelWhen::Refresh};
+      if (!parseEnum(when, whens, kernel.when)) {
+        error = "kernels: when \"" + when + "\" is unknown";
+        return false;
+      }
       kernel.grid = k.at("grid").get<std::array<int64_t, 3>>();
       kernel.gridFormula =
           k.at("grid_formula").get<std::array<std::string, 3>>();
@@ -160,6 +220,11 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
         param.buffer = p.value("buffer", std::string());
         if (p.contains("value"))
           param.value = p.at("value").get<double>();
+        param.source = p.value("source", std::string());
+        if (!param.source.empty() && !oneOf(param.source, kScalarSources)) {
+          error = "kernels: scalar source \"" + param.source + "\" is unknown";
+          return false;
+        }
         kernel.params.push_back(std::move(param));
       }
       m.kernels.push_back(std::move(kernel));

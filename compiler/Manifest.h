@@ -24,11 +24,14 @@
 
 namespace sattn {
 
-/// A tensor the pipeline reads or writes.
+/// A tensor the pipeline reads or writes. Constants are tables the runtime
+/// fills once at plan creation from the variant alone (no per-variant host
+/// code: `fill` names what, see kConstantFills).
 struct ManifestBuffer {
-  enum class Kind { Input, Output, Workspace };
+  enum class Kind { Input, Output, Workspace, Constant };
   std::string name;
   Kind kind = Kind::Workspace;
+  std::string fill; // constants: "token_order" or "frames"
   std::string dtype; // "bf16", "f16", "f32", "i32"
   std::vector<int64_t> shape;
   int64_t bytes() const;
@@ -43,12 +46,24 @@ struct ManifestParam {
   std::string type;   // "ptr", "i32", "i64", "f32"
   int64_t dim = -1;   // strides: 0 batch, 1 head, 2 token (in elements)
   std::string buffer; // buffers and strides: the pipeline buffer bound
-  std::optional<double> value; // scalars
+  std::optional<double> value; // scalars fixed at compile time
+  /// Scalars the runtime sets per step instead: "density" (f32, the
+  /// schedule's topk density of the step) or "dense" (i32, 1 on a dense
+  /// warm-up step, else 0). Empty: `value` holds it.
+  std::string source;
+};
+
+/// When the runtime launches a kernel (SPEC §4 schedule).
+enum class KernelWhen {
+  Always,  // every step, dense warm-up steps included
+  Sparse,  // every step that attends with a mask (refreshes and reuses)
+  Refresh, // only when the mask is recomputed
 };
 
 struct ManifestKernel {
   std::string name;  // PTX entry
   std::string stage; // the stage op it implements
+  KernelWhen when = KernelWhen::Always;
   std::array<int64_t, 3> grid{1, 1, 1};
   std::array<std::string, 3> gridFormula;
   std::array<int64_t, 3> block{1, 1, 1};
@@ -58,7 +73,9 @@ struct ManifestKernel {
 
 struct ManifestStage {
   std::string op;     // "sattn.pool"
-  std::string kernel; // empty: no kernel template for this stage yet
+  /// Its kernels in launch order; empty: no kernel template for this stage
+  /// yet (the runtime refuses to plan such a variant).
+  std::vector<std::string> kernels;
   std::vector<std::string> inputs, outputs;
 };
 
@@ -83,6 +100,15 @@ bool parseManifestJson(std::string_view text, Manifest &manifest,
 
 const char *toString(ManifestBuffer::Kind kind);
 const char *toString(ManifestParam::Role role);
+const char *toString(KernelWhen when);
+
+/// What a constant buffer may be filled with: "token_order" (i32 [S], the
+/// original token at each reordered position, π of SPEC §4.1) and "frames"
+/// (i32 [S], the frame of the token at each reordered position, -1 for text).
+inline constexpr const char *kConstantFills[] = {"token_order", "frames"};
+
+/// The per-step scalar sources a kernel parameter may name.
+inline constexpr const char *kScalarSources[] = {"density", "dense"};
 
 } // namespace sattn
 

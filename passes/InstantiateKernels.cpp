@@ -65,6 +65,16 @@ void bindBuffers(gpu::GPUFuncOp func,
   }
 }
 
+/// Records on a stage op the kernels that implement it, in launch order.
+void recordKernels(Operation *op, gpu::GPUModuleOp module,
+                   ArrayRef<gpu::GPUFuncOp> funcs) {
+  SmallVector<Attribute> refs;
+  for (gpu::GPUFuncOp func : funcs)
+    refs.push_back(SymbolRefAttr::get(module.getSymNameAttr(),
+                                      {FlatSymbolRefAttr::get(func)}));
+  op->setAttr("sattn.kernels", ArrayAttr::get(op->getContext(), refs));
+}
+
 struct SattnInstantiateKernelsPass
     : public impl::SattnInstantiateKernelsBase<SattnInstantiateKernelsPass> {
   using Base::Base;
@@ -176,9 +186,7 @@ struct SattnInstantiateKernelsPass
         {"tail_values", operand(6)}, {"tail_log_counts", operand(7)},
         {"out", {true, 0}},          {"lse", {true, 1}}};
     bindBuffers(func, sources);
-    op->setAttr("sattn.kernel",
-                SymbolRefAttr::get(kernels.getSymNameAttr(),
-                                   {FlatSymbolRefAttr::get(func)}));
+    recordKernels(op, kernels, {func});
     return success();
   }
 

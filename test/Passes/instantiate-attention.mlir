@@ -6,8 +6,8 @@
 
 // CHECK: module attributes {gpu.container_module}
 // CHECK-LABEL: func.func @tail
-// CHECK: sattn.sparse_attention {{.*}}sattn.kernel = @sattn_kernels::@sattn_sparse_attention
-// CHECK: sattn.sparse_attention {{.*}}sattn.kernel = @sattn_kernels::@sattn_sparse_attention_1
+// CHECK: sattn.sparse_attention {{.*}}sattn.kernels = [@sattn_kernels::@sattn_sparse_attention]
+// CHECK: sattn.sparse_attention {{.*}}sattn.kernels = [@sattn_kernels::@sattn_sparse_attention_1]
 // CHECK: gpu.module @sattn_kernels
 // CHECK: gpu.func @sattn_sparse_attention(
 // CHECK-SAME: %{{.*}}: !llvm.ptr<1> {sattn.param = {name = "q", operand = 0 : i64, role = "buffer"}}

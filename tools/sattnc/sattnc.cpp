@@ -164,7 +164,7 @@ std::string summary(const sattn::Manifest &m) {
        << " params]";
   std::map<std::string, int> pending;
   for (const sattn::ManifestStage &s : m.stages)
-    if (s.kernel.empty())
+    if (s.kernels.empty())
       ++pending[StringRef(s.op).drop_front(6).str()];
   if (!pending.empty()) {
     os << "; stages without a kernel yet:";
