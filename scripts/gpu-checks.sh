@@ -6,6 +6,7 @@
 #   scripts/gpu-checks.sh tests sanitize library bench tune-test
 #   scripts/gpu-checks.sh sweeps        # sattn-tune on wan2.1-480p and
 #                                       # cogvideox-5b at 10 % and 50 %
+#                                       # (SWEEP_VARIANTS, SWEEP_BUDGET)
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -65,9 +66,9 @@ group_tune_test() {
 
 group_sweeps() {
   local date=$(date -u +%Y-%m-%d)
-  for v in wan2.1-480p-24h-k128 cogvideox-5b-k128; do
+  for v in ${SWEEP_VARIANTS:-wan2.1-480p-24h-k128 cogvideox-5b-k128}; do
     "$carry/bin/sattn-tune" "bench/variants/$v.json" --densities 0.1,0.5 \
-      --budget 8m --timeout 60 --db "$out/tuning.json" \
+      --budget "${SWEEP_BUDGET:-8m}" --timeout 60 --db "$out/tuning.json" \
       --json "$out/tune-$v-$date.json" 2>"$out/tune-$v.log"
     echo "sweep $v: rc=$? $(grep -E 'best' "$out/tune-$v.log" | tail -2 | tr '\n' ' ')"
   done

@@ -58,6 +58,10 @@ TEST(Library, CompilesEachExampleForBothArchitectures) {
 }
 
 TEST(Library, ProducesTheSamePtxAsSattnc) {
+  // The GPU bundle (scripts/gpu-bundle.sh) carries this test without the
+  // build tree's sattnc; the comparison runs wherever the build tree is.
+  if (::access(SATTNC, X_OK) != 0)
+    GTEST_SKIP() << "no sattnc at " << SATTNC;
   std::string folder =
       ::testing::TempDir() + "/sattn-library-" + std::to_string(::getpid());
   std::string command = std::string("'") + SATTNC +
