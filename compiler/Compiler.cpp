@@ -34,6 +34,8 @@ std::string dtypeName(Type type) {
     return "f16";
   if (type.isF32())
     return "f32";
+  if (type.isF64())
+    return "f64";
   if (type.isInteger(32))
     return "i32";
   if (type.isInteger(64))
@@ -85,6 +87,7 @@ public:
         return;
       std::string stage =
           op->getName().stripDialect().str() + "_" + std::to_string(index++);
+      stageNames[op] = stage;
       std::map<unsigned, std::string> resultNames;
       if (auto asmOp = dyn_cast<OpAsmOpInterface>(op))
         asmOp.getAsmResultNames([&](Value v, StringRef name) {
@@ -104,6 +107,19 @@ public:
   const std::string &operator[](Value v) const {
     return names.at(v.getAsOpaquePointer());
   }
+  /// `<stage>_<n>` of a stage op.
+  const std::string &stageName(Operation *op) const {
+    return stageNames.at(op);
+  }
+  /// Adds a buffer that is not a value of the function (a constant table or
+  /// a kernel's scratch), once.
+  const std::string &addExtra(ManifestBuffer buffer) {
+    for (const ManifestBuffer &existing : buffers)
+      if (existing.name == buffer.name)
+        return existing.name;
+    buffers.push_back(std::move(buffer));
+    return buffers.back().name;
+  }
   std::vector<ManifestBuffer> buffers;
 
 private:
@@ -118,13 +134,18 @@ private:
     names[v.getAsOpaquePointer()] = std::move(name);
   }
   std::map<const void *, std::string> names;
+  std::map<Operation *, std::string> stageNames;
 };
 
 ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
-                              const BufferNames &names) {
+                              BufferNames &names, int64_t seqLen) {
   ManifestKernel k;
   k.name = func.getName().str();
   k.stage = func->getAttrOfType<StringAttr>("sattn.stage").str();
+  if (auto when = func->getAttrOfType<StringAttr>("sattn.when"))
+    k.when = when.getValue() == "refresh"  ? KernelWhen::Refresh
+             : when.getValue() == "sparse" ? KernelWhen::Sparse
+                                           : KernelWhen::Always;
   auto grid = func->getAttrOfType<DenseI64ArrayAttr>("sattn.grid");
   auto formula = func->getAttrOfType<ArrayAttr>("sattn.grid_formula");
   for (int i = 0; i < 3; ++i) {
@@ -151,6 +172,27 @@ ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
       param.buffer = names[stageOp->getOperand(operand.getInt())];
     if (auto result = attr.getAs<IntegerAttr>("result"))
       param.buffer = names[stageOp->getResult(result.getInt())];
+    if (auto fill = attr.getAs<StringAttr>("constant")) {
+      // Constant tables are [S] i32, shared by every kernel that reads them.
+      ManifestBuffer buffer;
+      buffer.name = fill.str();
+      buffer.kind = ManifestBuffer::Kind::Constant;
+      buffer.fill = fill.str();
+      buffer.dtype = "i32";
+      buffer.shape = {seqLen};
+      param.buffer = names.addExtra(buffer);
+    }
+    if (attr.get("scratch")) {
+      ManifestBuffer buffer;
+      buffer.name = names.stageName(stageOp) + "." + param.name;
+      buffer.kind = ManifestBuffer::Kind::Workspace;
+      buffer.dtype = attr.getAs<StringAttr>("dtype").str();
+      for (Attribute d : attr.getAs<ArrayAttr>("shape"))
+        buffer.shape.push_back(cast<IntegerAttr>(d).getInt());
+      param.buffer = names.addExtra(buffer);
+    }
+    if (auto source = attr.getAs<StringAttr>("source"))
+      param.source = source.str();
     if (auto value = attr.get("value")) {
       if (auto f = dyn_cast<FloatAttr>(value))
         param.value = f.getValueAsDouble();
@@ -179,7 +221,6 @@ Manifest collectManifest(ModuleOp module, func::FuncOp func,
   m.ptxFile = v.name + ".ptx";
   m.variant = v;
   BufferNames names(func);
-  m.buffers = names.buffers;
   func.walk([&](Operation *op) {
     if (op->getDialect()->getNamespace() != "sattn")
       return;
@@ -194,10 +235,12 @@ Manifest collectManifest(ModuleOp module, func::FuncOp func,
         stage.kernels.push_back(kernel.getLeafReference().str());
         auto gpuFunc = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
             module, kernel);
-        m.kernels.push_back(describeKernel(gpuFunc, op, names));
+        m.kernels.push_back(
+            describeKernel(gpuFunc, op, names, v.problem.seqLen()));
       }
     m.stages.push_back(std::move(stage));
   });
+  m.buffers = names.buffers;
   return m;
 }
 

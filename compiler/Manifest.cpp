@@ -115,7 +115,7 @@ std::string writeManifestJson(const Manifest &m) {
       if (!p.source.empty())
         param["source"] = p.source;
       if (p.value) {
-        if (p.type == "f32")
+        if (p.type == "f32" || p.type == "f64")
           param["value"] = *p.value;
         else
           param["value"] = int64_t(*p.value);

@@ -4,6 +4,7 @@
 #include "passes/Passes.h"
 #include "templates/SparseAttentionMma.h"
 #include "templates/SparseAttentionSimt.h"
+#include "templates/StageKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace sattn {
 #define GEN_PASS_DEF_SATTNINSTANTIATEKERNELS
@@ -54,10 +56,15 @@ void bindBuffers(gpu::GPUFuncOp func,
   Builder b(func.getContext());
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
     auto param = func.getArgAttrOfType<DictionaryAttr>(i, "sattn.param");
-    if (param.getAs<StringAttr>("role").getValue() != "buffer")
+    if (param.getAs<StringAttr>("role").getValue() != "buffer" ||
+        param.get("constant") || param.get("scratch"))
       continue;
-    BufferSource source =
-        sources.lookup(param.getAs<StringAttr>("name").getValue());
+    StringRef name = param.getAs<StringAttr>("name").getValue();
+    auto it = sources.find(name);
+    if (it == sources.end())
+      llvm::report_fatal_error("sattn: kernel " + func.getName() +
+                               " has no binding for buffer " + name);
+    BufferSource source = it->second;
     NamedAttrList fields(param);
     fields.set(source.isResult ? "result" : "operand",
                b.getI64IntegerAttr(source.index));
@@ -106,9 +113,13 @@ struct SattnInstantiateKernelsPass
                          << " (allowed: 2, 3, 4)";
       return signalPassFailure();
     }
-    SmallVector<SparseAttentionOp> attentions;
-    module.walk([&](SparseAttentionOp op) { attentions.push_back(op); });
-    if (attentions.empty())
+    SmallVector<Operation *> stages;
+    module.walk([&](Operation *op) {
+      if (isa<SparseAttentionOp, ReorderOp, UnreorderOp, PoolOp, ScoreOp,
+              SelectOp, TailBinsOp>(op))
+        stages.push_back(op);
+    });
+    if (stages.empty())
       return;
 
     OpBuilder builder(module.getContext());
@@ -122,9 +133,260 @@ struct SattnInstantiateKernelsPass
     }
     SymbolTable symbols(kernels);
 
-    for (SparseAttentionOp op : attentions)
-      if (failed(instantiate(op, builder, kernels, symbols)))
+    for (Operation *op : stages) {
+      LogicalResult result =
+          TypeSwitch<Operation *, LogicalResult>(op)
+              .Case([&](SparseAttentionOp op) {
+                return instantiate(op, builder, kernels, symbols);
+              })
+              .Case<ReorderOp, UnreorderOp>([&](auto op) {
+                return instantiatePermute(op, isa<UnreorderOp>(op), builder,
+                                          kernels, symbols);
+              })
+              .Case([&](PoolOp op) {
+                return instantiatePool(op, builder, kernels, symbols);
+              })
+              .Case([&](ScoreOp op) {
+                return instantiateScore(op, builder, kernels, symbols);
+              })
+              .Case([&](SelectOp op) {
+                return instantiateSelect(op, builder, kernels, symbols);
+              })
+              .Case([&](TailBinsOp op) {
+                return instantiateTail(op, builder, kernels, symbols);
+              })
+              .Default([](Operation *) { return success(); });
+      if (failed(result))
         return signalPassFailure();
+    }
+  }
+
+  /// The element type of an activation tensor as a kernel dtype.
+  static FailureOr<DType> halfDType(Operation *op, Type element) {
+    if (isa<BFloat16Type>(element))
+      return DType::BF16;
+    if (isa<Float16Type>(element))
+      return DType::FP16;
+    return op->emitOpError()
+           << "problem.dtype: the GPU kernels take bf16 or fp16 operands, not "
+           << element << " (allowed: " << allowedFor("problem.dtype") << ")";
+  }
+
+  /// `ceildiv(S, n)`, `H`, `B` and the static grid of a kernel with one
+  /// thread block per n tokens (or rows of n tokens) per head.
+  static void recordRowGrid(gpu::GPUFuncOp func, StringRef stage,
+                            RankedTensorType type, int64_t seq, int64_t n,
+                            StringRef when) {
+    int64_t batch = type.getDimSize(0), heads = type.getDimSize(1);
+    std::string blocks = "ceildiv(S, " + std::to_string(n) + ")";
+    recordLaunch(func, stage, {(seq + n - 1) / n, heads, batch},
+                 {blocks, "H", "B"}, 0);
+    func->setAttr("sattn.when", StringAttr::get(func.getContext(), when));
+  }
+
+  static llvm::StringMap<BufferSource> operandSources(
+      Operation *op, ArrayRef<std::pair<StringRef, int>> operands,
+      ArrayRef<std::pair<StringRef, unsigned>> results) {
+    llvm::StringMap<BufferSource> sources;
+    for (auto [name, index] : operands)
+      if (index >= 0)
+        sources[name] = BufferSource{false, unsigned(index)};
+    for (auto [name, index] : results)
+      sources[name] = BufferSource{true, index};
+    return sources;
+  }
+
+  LogicalResult instantiatePermute(Operation *op, bool inverse,
+                                   OpBuilder &builder, gpu::GPUModuleOp kernels,
+                                   SymbolTable &symbols) {
+    auto type = cast<RankedTensorType>(op->getOperand(0).getType());
+    if (type.getRank() != 4)
+      return success(); // log-sum-exp rows: the linear path has no kernels
+    FailureOr<DType> dtype = halfDType(op, type.getElementType());
+    if (failed(dtype))
+      return failure();
+    ReorderKernelParams p;
+    p.dtype = *dtype;
+    p.headDim = type.getDimSize(3);
+    p.inverse = inverse;
+    p.name = uniqueName(symbols, inverse ? "sattn_unreorder" : "sattn_reorder");
+    gpu::GPUFuncOp func = buildReorderKernel(builder, kernels, p);
+    symbols.insert(func);
+    int64_t seq = type.getDimSize(2);
+    recordRowGrid(func, inverse ? "unreorder" : "reorder", type, seq,
+                  ReorderKernelParams::kRows, "always");
+    setParamValue(func, "seq_len", builder.getI32IntegerAttr(int32_t(seq)));
+    bindBuffers(func, operandSources(op, {{"x", 0}}, {{"y", 0}}));
+    recordKernels(op, kernels, {func});
+    return success();
+  }
+
+  LogicalResult instantiatePool(PoolOp op, OpBuilder &builder,
+                                gpu::GPUModuleOp kernels,
+                                SymbolTable &symbols) {
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    FailureOr<DType> dtype = halfDType(op, type.getElementType());
+    if (failed(dtype))
+      return failure();
+    PoolKernelParams p;
+    p.dtype = *dtype;
+    p.headDim = type.getDimSize(3);
+    p.tile = int64_t(op.getTile());
+    p.name = uniqueName(symbols, "sattn_pool");
+    gpu::GPUFuncOp func = buildPoolKernel(builder, kernels, p);
+    symbols.insert(func);
+    // Means that feed the tail bins are needed at every sparse step (the
+    // bins are rebuilt from each step's k and v); scoring means only when
+    // the mask is refreshed.
+    bool feedsTail = llvm::any_of(op->getUsers(), [](Operation *user) {
+      return isa<TailBinsOp>(user);
+    });
+    int64_t seq = type.getDimSize(2);
+    recordRowGrid(func, "pool", type, seq, p.tile,
+                  feedsTail ? "sparse" : "refresh");
+    setParamValue(func, "seq_len", builder.getI32IntegerAttr(int32_t(seq)));
+    bindBuffers(func, operandSources(op, {{"x", 0}}, {{"means", 0}}));
+    recordKernels(op, kernels, {func});
+    return success();
+  }
+
+  LogicalResult instantiateScore(ScoreOp op, OpBuilder &builder,
+                                 gpu::GPUModuleOp kernels,
+                                 SymbolTable &symbols) {
+    ScoringAttr scoring = op.getScoring();
+    ScoreKernelParams p;
+    p.aggregate = scoring.getAggregate();
+    p.headDim = op.getQueryMeans().getType().getDimSize(3);
+    p.seqLen = int64_t(op.getSeqLen());
+    p.blockQ = int64_t(op.getBlockQ());
+    p.poolQ = scoring.getPoolQ();
+    p.poolK = scoring.getPoolK();
+    p.group = int64_t(op.getGroup());
+    p.parentGroup = op.getParentGroup() ? int64_t(*op.getParentGroup()) : 0;
+    p.scale = op.getScale().convertToDouble();
+    if (std::string problem = scoreKernelProblem(p); !problem.empty())
+      return op.emitOpError() << "the score kernel cannot take " << problem;
+    p.name = uniqueName(symbols, "sattn_score");
+    gpu::GPUFuncOp func = buildScoreKernel(builder, kernels, p);
+    symbols.insert(func);
+    recordRowGrid(func, "score", op.getQueryMeans().getType(), p.seqLen,
+                  p.blockQ, "refresh");
+    auto operand = [&](unsigned odsIndex) {
+      auto [start, length] = op.getODSOperandIndexAndLength(odsIndex);
+      return length ? int(start) : -1;
+    };
+    bindBuffers(func, operandSources(op,
+                                     {{"query_means", operand(0)},
+                                      {"key_means", operand(1)},
+                                      {"parent_groups", operand(2)},
+                                      {"parent_counts", operand(3)},
+                                      {"parent_scores", operand(4)}},
+                                     {{"scores", 0}}));
+    recordKernels(op, kernels, {func});
+    return success();
+  }
+
+  LogicalResult instantiateSelect(SelectOp op, OpBuilder &builder,
+                                  gpu::GPUModuleOp kernels,
+                                  SymbolTable &symbols) {
+    // Adaptive densities need a probe selection and a per-head recall
+    // curve on the GPU; until they have kernels the stage has none, and the
+    // runtime refuses to plan the variant (naming this stage).
+    if (AdaptiveAttr adaptive = op.getAdaptiveAttr();
+        adaptive && adaptive.getEnabled())
+      return success();
+    SelectionAttr selection = op.getSelection();
+    SelectKernelParams p;
+    p.selection.rule = selection.getRule();
+    p.selection.density = selection.getDensity().value;
+    p.selection.p = selection.getP().value;
+    p.selection.threshold = selection.getThreshold().value;
+    p.selection.keep.assign(selection.getKeep().begin(),
+                            selection.getKeep().end());
+    p.problem = op.getLayout().getParams();
+    p.blockQ = int64_t(op.getBlockQ());
+    p.group = int64_t(op.getGroup());
+    p.parentGroup = op.getParentGroup() ? int64_t(*op.getParentGroup()) : 0;
+    p.aggregate = aggregateOf(op);
+    p.finalLevel = finalLevel(op);
+    if (std::string problem = selectKernelProblem(p); !problem.empty())
+      return op.emitOpError() << "the select kernel cannot take " << problem;
+    p.name = uniqueName(symbols, "sattn_select");
+    gpu::GPUFuncOp func = buildSelectKernel(builder, kernels, p);
+    symbols.insert(func);
+    recordRowGrid(func, "select", op.getScores().getType(),
+                  p.problem.seqLen(), p.blockQ, "refresh");
+    if (p.selection.rule == SelectionRule::TopK)
+      setParamSource(func, "density", "density");
+    auto operand = [&](unsigned odsIndex) {
+      auto [start, length] = op.getODSOperandIndexAndLength(odsIndex);
+      return length ? int(start) : -1;
+    };
+    bindBuffers(func, operandSources(op,
+                                     {{"scores", operand(0)},
+                                      {"parent_groups", operand(1)},
+                                      {"parent_counts", operand(2)}},
+                                     {{"groups", 0}, {"counts", 1},
+                                      {"recall", 2}}));
+    recordKernels(op, kernels, {func});
+    return success();
+  }
+
+  /// The scoring aggregate of a select op: its scores come from a score op.
+  static ScoreAggregate aggregateOf(SelectOp op) {
+    if (auto score = op.getScores().getDefiningOp<ScoreOp>())
+      return score.getScoring().getAggregate();
+    return ScoreAggregate::SoftmaxSum;
+  }
+  /// Whether no finer select consumes this one's lists.
+  static bool finalLevel(SelectOp op) {
+    return llvm::none_of(op.getGroups().getUsers(), [](Operation *user) {
+      return isa<ScoreOp, SelectOp>(user);
+    });
+  }
+
+  LogicalResult instantiateTail(TailBinsOp op, OpBuilder &builder,
+                                gpu::GPUModuleOp kernels,
+                                SymbolTable &symbols) {
+    TailKernelParams p;
+    p.headDim = op.getKeyMeans().getType().getDimSize(3);
+    p.seqLen = int64_t(op.getSeqLen());
+    p.group = int64_t(op.getGroup());
+    p.bins = int64_t(op.getBins());
+    auto scores = op.getScores().getType();
+    if (std::string problem = tailKernelProblem(p, scores.getDimSize(3));
+        !problem.empty())
+      return op.emitOpError() << "the tail kernels cannot take " << problem;
+    p.name = uniqueName(symbols, "sattn_tail");
+    gpu::GPUFuncOp order = buildTailOrderKernel(builder, kernels, p);
+    symbols.insert(order);
+    gpu::GPUFuncOp values = buildTailValuesKernel(builder, kernels, p);
+    symbols.insert(values);
+    // The bins' membership is part of the mask; their keys and values
+    // follow each step's k and v (SPEC §4 schedule).
+    auto score = op.getScores().getDefiningOp<ScoreOp>();
+    if (!score)
+      return op.emitOpError() << "needs scores from a sattn.score op (its "
+                                 "query block sets the launch grid)";
+    int64_t blockQ = int64_t(score.getBlockQ());
+    recordRowGrid(order, "tail_bins", scores, p.seqLen, blockQ, "refresh");
+    recordRowGrid(values, "tail_bins", scores, p.seqLen, blockQ, "sparse");
+    SmallVector<int64_t> scratchShape(scores.getShape());
+    setScratch(order, "order", scratchShape, "i32");
+    setScratch(values, "order", scratchShape, "i32");
+    auto sources = operandSources(op,
+                                  {{"scores", 0},
+                                   {"groups", 1},
+                                   {"counts", 2},
+                                   {"key_means", 3},
+                                   {"value_means", 4}},
+                                  {{"tail_keys", 0},
+                                   {"tail_values", 1},
+                                   {"tail_log_counts", 2}});
+    bindBuffers(order, sources);
+    bindBuffers(values, sources);
+    recordKernels(op, kernels, {order, values});
+    return success();
   }
 
   LogicalResult instantiate(SparseAttentionOp op, OpBuilder &builder,
@@ -174,6 +436,8 @@ struct SattnInstantiateKernelsPass
     setParamValue(
         func, "scale",
         builder.getF32FloatAttr(float(op.getScale().convertToDouble())));
+    setParamSource(func, "dense", "dense");
+    func->setAttr("sattn.when", builder.getStringAttr("always"));
     // ODS operand order: q, k, v, groups, counts, tail keys, values, counts.
     auto operand = [&](unsigned odsIndex) {
       return BufferSource{false,

@@ -226,6 +226,9 @@ Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
       } else if (param.name == "scale" && param.value) {
         float value = float(*param.value);
         std::memcpy(slot, &value, sizeof value);
+      } else if (param.name == "dense") {
+        int32_t value = 0; // the caller's index lists
+        std::memcpy(slot, &value, sizeof value);
       } else {
         return Status::error(SATTN_ERROR_INVALID_KERNELS,
                              "unknown scalar parameter " + param.name);

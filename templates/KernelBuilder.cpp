@@ -19,6 +19,19 @@ KernelParam KernelParam::buffer(MLIRContext *ctx, std::string name) {
   return {Role::Buffer, std::move(name), globalPointerType(ctx)};
 }
 
+KernelParam KernelParam::constant(MLIRContext *ctx, std::string name,
+                                  std::string fill) {
+  KernelParam p = buffer(ctx, std::move(name));
+  p.constantFill = std::move(fill);
+  return p;
+}
+
+KernelParam KernelParam::scratch(MLIRContext *ctx, std::string name) {
+  KernelParam p = buffer(ctx, std::move(name));
+  p.isScratch = true;
+  return p;
+}
+
 KernelParam KernelParam::stride(MLIRContext *ctx, std::string buffer,
                                 int64_t dim) {
   return {Role::Stride, std::move(buffer), IntegerType::get(ctx, 64), dim};
@@ -54,6 +67,12 @@ gpu::GPUFuncOp createKernel(OpBuilder &builder, gpu::GPUModuleOp module,
     if (param.role == KernelParam::Role::Stride)
       fields.push_back(builder.getNamedAttr(
           "dim", builder.getI64IntegerAttr(param.strideDim)));
+    if (!param.constantFill.empty())
+      fields.push_back(builder.getNamedAttr(
+          "constant", builder.getStringAttr(param.constantFill)));
+    if (param.isScratch)
+      fields.push_back(
+          builder.getNamedAttr("scratch", builder.getUnitAttr()));
     func.setArgAttr(i, "sattn.param", DictionaryAttr::get(ctx, fields));
   }
   return func;
@@ -123,18 +142,42 @@ Value KernelOps::log2(Value x) {
   return nvvmUnary(b, "llvm.nvvm.lg2.approx.ftz.f", x);
 }
 
-void setParamValue(gpu::GPUFuncOp func, StringRef name, Attribute value) {
+/// Adds `fields` to the `sattn.param` of the parameter named `name` with
+/// role `role`.
+static void updateParam(gpu::GPUFuncOp func, StringRef name, StringRef role,
+                        ArrayRef<NamedAttribute> add) {
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
     auto param = func.getArgAttrOfType<DictionaryAttr>(i, "sattn.param");
     if (!param || param.getAs<StringAttr>("name").getValue() != name ||
-        param.getAs<StringAttr>("role").getValue() != "scalar")
+        param.getAs<StringAttr>("role").getValue() != role)
       continue;
     NamedAttrList fields(param);
-    fields.set("value", value);
+    for (const NamedAttribute &field : add)
+      fields.set(field.getName(), field.getValue());
     func.setArgAttr(i, "sattn.param", fields.getDictionary(func.getContext()));
     return;
   }
-  llvm::report_fatal_error("sattn template: no scalar parameter named " + name);
+  llvm::report_fatal_error("sattn template: no " + role + " parameter named " +
+                           name);
+}
+
+void setParamValue(gpu::GPUFuncOp func, StringRef name, Attribute value) {
+  Builder b(func.getContext());
+  updateParam(func, name, "scalar", {b.getNamedAttr("value", value)});
+}
+
+void setParamSource(gpu::GPUFuncOp func, StringRef name, StringRef source) {
+  Builder b(func.getContext());
+  updateParam(func, name, "scalar",
+              {b.getNamedAttr("source", b.getStringAttr(source))});
+}
+
+void setScratch(gpu::GPUFuncOp func, StringRef name, ArrayRef<int64_t> shape,
+                StringRef dtype) {
+  Builder b(func.getContext());
+  updateParam(func, name, "buffer",
+              {b.getNamedAttr("shape", b.getI64ArrayAttr(shape)),
+               b.getNamedAttr("dtype", b.getStringAttr(dtype))});
 }
 
 Value globalView(ImplicitLocOpBuilder &b, Value pointer, Type element) {

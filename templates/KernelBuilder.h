@@ -32,8 +32,17 @@ struct KernelParam {
   std::string name; // buffer or scalar name; for strides the buffer's
   mlir::Type type;  // !llvm.ptr<1>, i32, i64 or f32
   int64_t strideDim = -1;
+  /// Buffers not bound to the stage op's operands or results: a constant
+  /// table the runtime fills at plan creation (its fill, manifest.h
+  /// kConstantFills), or a scratch buffer private to the op's kernels
+  /// (shape and dtype set by the instantiation pass, setScratch).
+  std::string constantFill;
+  bool isScratch = false;
 
   static KernelParam buffer(mlir::MLIRContext *ctx, std::string name);
+  static KernelParam constant(mlir::MLIRContext *ctx, std::string name,
+                              std::string fill);
+  static KernelParam scratch(mlir::MLIRContext *ctx, std::string name);
   static KernelParam stride(mlir::MLIRContext *ctx, std::string buffer,
                             int64_t dim);
   static KernelParam scalar(std::string name, mlir::Type type);
@@ -89,6 +98,15 @@ constexpr double kLn2 = 0.6931471805599453;
 /// Records the value the runtime passes for scalar parameter `name`.
 void setParamValue(mlir::gpu::GPUFuncOp func, llvm::StringRef name,
                    mlir::Attribute value);
+
+/// Records that scalar parameter `name` is set by the runtime per step
+/// (manifest source "density" or "dense").
+void setParamSource(mlir::gpu::GPUFuncOp func, llvm::StringRef name,
+                    llvm::StringRef source);
+
+/// Records the shape and dtype of scratch buffer parameter `name`.
+void setScratch(mlir::gpu::GPUFuncOp func, llvm::StringRef name,
+                llvm::ArrayRef<int64_t> shape, llvm::StringRef dtype);
 
 /// A `memref<?xelement, global>` view of a raw global pointer.
 mlir::Value globalView(mlir::ImplicitLocOpBuilder &b, mlir::Value pointer,

@@ -330,7 +330,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
 
   AttentionEntry e = readAttentionEntry(m, p, arg);
   Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, thread = e.thread;
-  Value count = e.count, listBase = e.listBase, groups = e.groups;
+  Value count = e.count;
   Value blockStart = e.blockStart, row = e.row, batchHead = e.batchHead;
   AttentionEntry::Tensor q = e.q, k = e.k, v = e.v, o = e.out;
   // Fragment coordinates: a quad of 4 threads shares a row.
@@ -399,9 +399,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifValid.getThenRegion().front());
-      scf::YieldOp::create(b,
-                           ValueRange{memref::LoadOp::create(
-                               b, groups, ValueRange{m.add(listBase, slot)})});
+      scf::YieldOp::create(b, ValueRange{e.groupAt(m, slot)});
       b.setInsertionPointToStart(&ifValid.getElseRegion().front());
       scf::YieldOp::create(b, ValueRange{minusOne});
     }
@@ -673,7 +671,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       auto ifInTile = scf::IfOp::create(b, inTile, false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifInTile.getThenRegion().front());
-      Value isBin = m.ult(r, m.index(p.bins));
+      Value isBin = arith::AndIOp::create(
+          b, m.ult(r, m.index(p.bins)),
+          arith::XOrIOp::create(b, e.dense,
+                                arith::ConstantOp::create(
+                                    b, b.getBoolAttr(true))));
       Value rC = m.select(isBin, r, m.index(0));
       Value src = m.add(m.mul(m.add(binBase, rC), m.index(p.headDim)), col);
       Value dst = m.add(m.mul(r, m.index(plan.pitch)), col);

@@ -29,6 +29,7 @@ std::vector<KernelParam> sparseAttentionParams(MLIRContext *ctx,
   params.push_back(KernelParam::scalar("seq_len", i32));
   params.push_back(KernelParam::scalar("capacity", i32));
   params.push_back(KernelParam::scalar("scale", Float32Type::get(ctx)));
+  params.push_back(KernelParam::scalar("dense", i32));
   return params;
 }
 
@@ -68,10 +69,23 @@ AttentionEntry readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
   e.counts = globalView(b, arg("counts", -1), b.getI32Type());
   // Counts come from the caller: clamp them into [0, capacity] so that a
   // bad count can never read past the row's list.
-  e.count = m.clampCount(memref::LoadOp::create(b, e.counts, ValueRange{e.row}),
-                         e.capacity);
+  // A dense step (SPEC §4 warm-up) walks every group, ignoring the lists
+  // and the tail bins.
+  e.dense = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                  arg("dense", -1), m.i32(0));
+  e.count = m.select(
+      e.dense, e.capacity,
+      m.clampCount(memref::LoadOp::create(b, e.counts, ValueRange{e.row}),
+                   e.capacity));
   e.listBase = m.mul(e.row, e.capacity);
   return e;
+}
+
+Value AttentionEntry::groupAt(KernelOps &m, Value slot) const {
+  Value listed = memref::LoadOp::create(m.b, groups,
+                                        ValueRange{m.add(listBase, slot)});
+  Value index = arith::IndexCastOp::create(m.b, m.b.getI32Type(), slot);
+  return m.select(dense, index, listed);
 }
 
 } // namespace sattn

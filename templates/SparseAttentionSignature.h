@@ -22,6 +22,8 @@ namespace sattn {
 ///   tail_log_counts              [B,H,NQ,bins] (f32)
 ///   lse                          with writeLse: [B,H,S] (f32)
 ///   seq_len, capacity, scale     i32, i32, f32
+///   dense                        i32: nonzero walks every key group (the
+///                                runtime's dense warm-up steps)
 std::vector<KernelParam> sparseAttentionParams(mlir::MLIRContext *ctx,
                                                const AttentionKernelParams &p);
 
@@ -44,6 +46,10 @@ struct AttentionEntry {
   mlir::Value blockStart;
   mlir::Value thread, warp, lane;
   mlir::Value groups, counts, count, listBase;
+  /// i1: a dense step; `count` is then the capacity and groupAt(i) = i.
+  mlir::Value dense;
+  /// The i32 group in list slot `slot` (< count) of this row.
+  mlir::Value groupAt(KernelOps &m, mlir::Value slot) const;
 };
 
 /// Emits the entry reads at the builder's insertion point. `arg` gives the

@@ -126,7 +126,7 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
 
   AttentionEntry e = readAttentionEntry(s, p, arg);
   Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, count = e.count;
-  Value listBase = e.listBase, groups = e.groups, row = e.row;
+  Value row = e.row;
   Value laneOffset = s.mul(e.lane, s.index(s.lanes));
   AttentionEntry::Tensor q = e.q, k = e.k, v = e.v, o = e.out;
   auto tokenOffset = [&](const AttentionEntry::Tensor &t, Value token) {
@@ -149,8 +149,7 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
 
   // Kept key groups, then each group's keys.
   state = s.loop(s.index(0), count, state, [&](Value i, Softmax st) {
-    Value group = s.toIndex(
-        memref::LoadOp::create(b, groups, ValueRange{s.add(listBase, i)}));
+    Value group = s.toIndex(e.groupAt(s, i));
     Value first = s.mul(group, s.index(p.blockK));
     Value last = s.min(s.add(first, s.index(p.blockK)), seqLen);
     return s.loop(first, last, st, [&](Value key, Softmax inner) {
@@ -167,8 +166,8 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
     Value tailValues = globalView(b, arg("tail_values"), f32);
     Value tailLogCounts = globalView(b, arg("tail_log_counts"), f32);
     Value binBase = s.mul(row, s.index(p.bins));
-    state =
-        s.loop(s.index(0), s.index(p.bins), state, [&](Value bin, Softmax st) {
+    Value bins = s.select(e.dense, s.index(0), s.index(p.bins));
+    state = s.loop(s.index(0), bins, state, [&](Value bin, Softmax st) {
           Value binRow = s.add(binBase, bin);
           Value offset = s.add(s.mul(binRow, s.index(p.headDim)), laneOffset);
           Value kRow = s.loadRow(tailKeys, offset, f32);

@@ -1,0 +1,1026 @@
+//===- StageKernels.cpp - Kernels of the pipeline stages ------------------===//
+//
+// Thread-block shapes:
+//   reorder      grid (ceil(S/32), H, B), 128 threads: 16-byte row chunks
+//   pool         grid (ceil(S/tile), H, B), D threads: one channel each
+//   score        grid (NQ, H, B), 256 threads: key tiles / groups strided
+//   select       grid (NQ, H, B), 256 threads: a bitonic sort per row
+//   tail order   grid (NQ, H, B), 256 threads: a bitonic sort per row
+//   tail values  grid (NQ, H, B), D threads: one channel each
+// Every pool, score, select and tail array is contiguous [B, H, rows, ...]
+// (workspace buffers); only reorder reads and writes the caller's strided
+// q/k/v/out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "templates/StageKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace sattn {
+
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t nextPowerOfTwo(int64_t n) {
+  int64_t p = 1;
+  while (p < n)
+    p *= 2;
+  return p;
+}
+std::string text(int64_t v) { return std::to_string(v); }
+
+/// Sort keys: class (2 bits) << 52 | order-preserving score bits << 20 |
+/// (kIndexMask - index). Sorting them in descending order puts forced
+/// groups first (ascending index), then candidates by score, highest first
+/// with ties to the lower index, then the rest; padding keys are 0.
+constexpr int64_t kIndexBits = 20;
+constexpr int64_t kIndexMask = (int64_t(1) << kIndexBits) - 1;
+constexpr int64_t kClassShift = 52;
+
+/// What the stage kernels share: thread coordinates, shared arrays, loops,
+/// block-wide reductions and the bitonic sort.
+class CtaBuilder : public KernelOps {
+public:
+  CtaBuilder(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func, int64_t threads)
+      : KernelOps(b), func(func), threads(threads) {
+    tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+    blockX = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+    head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+    batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+    gridX = gpu::GridDimOp::create(b, gpu::Dimension::x);
+    heads = gpu::GridDimOp::create(b, gpu::Dimension::y);
+    batchHead = add(mul(batch, heads), head);
+    row = add(mul(batchHead, gridX), blockX);
+    lane = rem(tid, index(32));
+    warp = div(tid, index(32));
+  }
+
+  Value shared(int64_t n, Type element) {
+    auto type = MemRefType::get(
+        {n}, element, MemRefLayoutAttrInterface{},
+        gpu::AddressSpaceAttr::get(b.getContext(),
+                                   gpu::AddressSpace::Workgroup));
+    return func.addWorkgroupAttribution(type, b.getLoc());
+  }
+
+  Value load(Value view, Value i) {
+    return memref::LoadOp::create(b, view, ValueRange{i});
+  }
+  void store(Value value, Value view, Value i) {
+    memref::StoreOp::create(b, value, view, ValueRange{i});
+  }
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value divf(Value x, Value y) { return arith::DivFOp::create(b, x, y); }
+  Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
+  Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
+    return arith::CmpFOp::create(b, p, x, y);
+  }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, p, x, y);
+  }
+  Value andi(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
+  Value ori(Value x, Value y) { return arith::OrIOp::create(b, x, y); }
+  Value boolean(bool v) {
+    return arith::ConstantOp::create(b, b.getBoolAttr(v));
+  }
+  Value i64(int64_t v) {
+    return arith::ConstantOp::create(b, b.getI64IntegerAttr(v));
+  }
+  Value indexToF32(Value v) {
+    Value i = arith::IndexCastOp::create(b, b.getI64Type(), v);
+    return arith::SIToFPOp::create(b, b.getF32Type(), i);
+  }
+  Value indexToI32(Value v) {
+    return arith::IndexCastOp::create(b, b.getI32Type(), v);
+  }
+  Value indexToI64(Value v) {
+    return arith::IndexCastOp::create(b, b.getI64Type(), v);
+  }
+  /// Natural log (lg2.approx times ln 2).
+  Value ln(Value x) { return mulf(log2(x), f32(kLn2)); }
+  /// e^x (ex2.approx of x log2 e).
+  Value exp(Value x) { return exp2(mulf(x, f32(kLog2e))); }
+
+  void loop(Value lb, Value ub, Value step, function_ref<void(Value)> body) {
+    auto forOp = scf::ForOp::create(b, lb, ub, step);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    body(forOp.getInductionVar());
+  }
+  /// for (i = tid; i < n; i += threads)
+  void forThreads(Value n, function_ref<void(Value)> body) {
+    loop(tid, n, index(threads), body);
+  }
+  SmallVector<Value>
+  loopCarry(Value lb, Value ub, Value step, ValueRange init,
+            function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto forOp = scf::ForOp::create(b, lb, ub, step, init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forOp.getBody());
+      scf::YieldOp::create(
+          b, body(forOp.getInductionVar(), forOp.getRegionIterArgs()));
+    }
+    return SmallVector<Value>(forOp.getResults());
+  }
+  void ifThen(Value cond, function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
+  Value ifElse(Value cond, Type type, function_ref<Value()> thenBody,
+               function_ref<Value()> elseBody) {
+    auto ifOp = scf::IfOp::create(b, TypeRange{type}, cond, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(b, ValueRange{thenBody()});
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(b, ValueRange{elseBody()});
+    return ifOp.getResult(0);
+  }
+  void barrier() { gpu::BarrierOp::create(b); }
+
+  Value shuffleXor(Value v, int32_t offset) {
+    return gpu::ShuffleOp::create(b, v, offset, 32, gpu::ShuffleMode::XOR)
+        .getShuffleResult();
+  }
+
+  /// A block-wide f32 sum or max, returned to every thread. `scratch` is a
+  /// shared f32 array of at least threads / 32 entries, free on entry and
+  /// on exit.
+  Value blockReduce(Value v, bool isMax, Value scratch) {
+    auto combine = [&](Value x, Value y) {
+      return isMax ? maxf(x, y) : addf(x, y);
+    };
+    for (int32_t offset = 16; offset >= 1; offset /= 2)
+      v = combine(v, shuffleXor(v, offset));
+    ifThen(cmpi(arith::CmpIPredicate::eq, lane, index(0)),
+           [&] { store(v, scratch, warp); });
+    barrier();
+    Value total = load(scratch, index(0));
+    for (int64_t w = 1; w < threads / 32; ++w)
+      total = combine(total, load(scratch, index(w)));
+    barrier();
+    return total;
+  }
+
+  /// Sorts `n` (a power of two) i64 keys in shared memory in descending
+  /// order: the bitonic network, one compare-exchange per thread and pair,
+  /// a barrier per step. Ends with a barrier.
+  void bitonicSortDescending(Value keys, int64_t n) {
+    for (int64_t k = 2; k <= n; k *= 2)
+      for (int64_t j = k / 2; j > 0; j /= 2) {
+        forThreads(index(n / 2), [&](Value t) {
+          // The pair (i, i + j): i has bit j clear.
+          Value i = add(mul(div(t, index(j)), index(2 * j)), rem(t, index(j)));
+          Value partner = add(i, index(j));
+          Value a = load(keys, i), c = load(keys, partner);
+          // Blocks whose bit k is clear end up descending, the others
+          // ascending; the last merge (k = n) is all descending.
+          Value descending =
+              cmpi(arith::CmpIPredicate::eq,
+                   arith::AndIOp::create(b, i, index(k)), index(0));
+          Value less = cmpi(arith::CmpIPredicate::slt, a, c);
+          Value greater = cmpi(arith::CmpIPredicate::sgt, a, c);
+          Value swap = select(descending, less, greater);
+          store(select(swap, c, a), keys, i);
+          store(select(swap, a, c), keys, partner);
+        });
+        barrier();
+      }
+  }
+
+  /// The score's bits as an unsigned order: larger floats, larger keys.
+  Value orderedBits(Value score) {
+    Value bits = arith::BitcastOp::create(b, b.getI32Type(), score);
+    Value sign = arith::ShRSIOp::create(b, bits, i32(31));
+    Value flip = arith::OrIOp::create(b, sign, i32(int32_t(0x80000000u)));
+    Value ordered = arith::XOrIOp::create(b, bits, flip);
+    return arith::ExtUIOp::create(b, b.getI64Type(), ordered);
+  }
+  Value sortKey(int64_t cls, Value scoreBits, Value group) {
+    Value key = i64((cls << kClassShift) + kIndexMask);
+    key = arith::SubIOp::create(b, key, indexToI64(group));
+    if (scoreBits)
+      key = arith::OrIOp::create(
+          b, key, arith::ShLIOp::create(b, scoreBits, i64(kIndexBits)));
+    return key;
+  }
+  Value groupOfKey(Value key) {
+    Value low = arith::AndIOp::create(b, key, i64(kIndexMask));
+    Value group = arith::SubIOp::create(b, i64(kIndexMask), low);
+    return arith::IndexCastOp::create(b, b.getIndexType(), group);
+  }
+
+  gpu::GPUFuncOp func;
+  int64_t threads;
+  Value tid, blockX, head, batch, gridX, heads, batchHead, row, lane, warp;
+};
+
+struct Signature {
+  std::vector<KernelParam> params;
+  gpu::GPUFuncOp func;
+  Value arg(StringRef name, int64_t dim = -1) const {
+    return const_cast<gpu::GPUFuncOp &>(func).getBody().front().getArgument(
+        paramIndex(params, name, dim));
+  }
+};
+
+Signature startKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                      const std::string &name, std::vector<KernelParam> params,
+                      int64_t threads) {
+  Signature s{std::move(params), {}};
+  s.func = createKernel(builder, module, name, s.params,
+                        {int32_t(threads), 1, 1});
+  return s;
+}
+
+Type halfType(OpBuilder &b, DType dtype) {
+  return dtype == DType::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
+}
+
+void addStrided(std::vector<KernelParam> &params, MLIRContext *ctx,
+                const std::string &name) {
+  params.push_back(KernelParam::buffer(ctx, name));
+  for (int64_t dim = 0; dim < 3; ++dim)
+    params.push_back(KernelParam::stride(ctx, name, dim));
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Reorder
+//===----------------------------------------------------------------------===//
+
+gpu::GPUFuncOp buildReorderKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                                  const ReorderKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  std::vector<KernelParam> params;
+  addStrided(params, ctx, "x");
+  addStrided(params, ctx, "y");
+  params.push_back(KernelParam::constant(ctx, "token_order", "token_order"));
+  params.push_back(KernelParam::scalar("seq_len", builder.getI32Type()));
+  const int64_t threads = 128;
+  Signature sig = startKernel(builder, module, p.name, params, threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+
+  Type half = halfType(b, p.dtype);
+  auto vecType = VectorType::get({8}, half);
+  Value seqLen = m.toIndex(sig.arg("seq_len"));
+  Value order = globalView(b, sig.arg("token_order"), b.getI32Type());
+  auto tensor = [&](StringRef name) {
+    Value base = m.add(m.mul(m.batch, m.toIndex(sig.arg(name, 0))),
+                       m.mul(m.head, m.toIndex(sig.arg(name, 1))));
+    return std::tuple(globalView(b, sig.arg(name), half), base,
+                      m.toIndex(sig.arg(name, 2)));
+  };
+  auto [x, xBase, xStride] = tensor("x");
+  auto [y, yBase, yStride] = tensor("y");
+
+  int64_t chunks = p.headDim / 8, rowsPerPass = threads / chunks;
+  Value column = m.mul(m.rem(m.tid, m.index(chunks)), m.index(8));
+  Value firstRow = m.add(m.mul(m.blockX, m.index(ReorderKernelParams::kRows)),
+                         m.div(m.tid, m.index(chunks)));
+  for (int64_t pass = 0; pass < ReorderKernelParams::kRows / rowsPerPass;
+       ++pass) {
+    Value r = m.add(firstRow, m.index(pass * rowsPerPass));
+    m.ifThen(m.ult(r, seqLen), [&] {
+      // Table entries are the runtime's; clamp so that a bad one cannot
+      // address outside the tensors.
+      Value permuted =
+          m.min(m.toIndex(m.load(order, r)), m.sub(seqLen, m.index(1)));
+      Value from = p.inverse ? r : permuted;
+      Value to = p.inverse ? permuted : r;
+      Value chunk = vector::LoadOp::create(
+          b, vecType, x,
+          ValueRange{m.add(m.add(xBase, m.mul(from, xStride)), column)},
+          /*nontemporal=*/false, llvm::MaybeAlign(16));
+      vector::StoreOp::create(
+          b, chunk, y,
+          ValueRange{m.add(m.add(yBase, m.mul(to, yStride)), column)},
+          /*nontemporal=*/false, llvm::MaybeAlign(16));
+    });
+  }
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+//===----------------------------------------------------------------------===//
+// Pool
+//===----------------------------------------------------------------------===//
+
+gpu::GPUFuncOp buildPoolKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                               const PoolKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  std::vector<KernelParam> params;
+  addStrided(params, ctx, "x");
+  params.push_back(KernelParam::buffer(ctx, "means"));
+  params.push_back(KernelParam::scalar("seq_len", builder.getI32Type()));
+  Signature sig = startKernel(builder, module, p.name, params, p.headDim);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, p.headDim);
+  Type half = halfType(b, p.dtype), f32 = b.getF32Type();
+
+  Value seqLen = m.toIndex(sig.arg("seq_len"));
+  Value x = globalView(b, sig.arg("x"), half);
+  Value base = m.add(m.add(m.mul(m.batch, m.toIndex(sig.arg("x", 0))),
+                           m.mul(m.head, m.toIndex(sig.arg("x", 1)))),
+                     m.tid);
+  Value stride = m.toIndex(sig.arg("x", 2));
+  Value first = m.mul(m.blockX, m.index(p.tile));
+  Value last = m.min(m.add(first, m.index(p.tile)), seqLen);
+  Value sum = m.loopCarry(first, last, m.index(1), {m.f32(0)},
+                          [&](Value t, ValueRange acc) -> SmallVector<Value> {
+                            Value v = m.load(x, m.add(base, m.mul(t, stride)));
+                            v = arith::ExtFOp::create(b, f32, v);
+                            return {m.addf(acc[0], v)};
+                          })[0];
+  Value mean = m.divf(sum, m.indexToF32(m.sub(last, first)));
+  Value means = globalView(b, sig.arg("means"), f32);
+  m.store(mean, means, m.add(m.mul(m.row, m.index(p.headDim)), m.tid));
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+//===----------------------------------------------------------------------===//
+// Score
+//===----------------------------------------------------------------------===//
+
+std::string scoreKernelProblem(const ScoreKernelParams &p) {
+  if (p.aggregate == ScoreAggregate::SoftmaxSum) {
+    int64_t tiles = p.blockQ / p.poolQ;
+    if (tiles > 16)
+      return "softmax-sum scoring with " + text(tiles) +
+             " query tiles per block (scoring.pool.q " + text(p.poolQ) +
+             ", block.q " + text(p.blockQ) + "; at most 16)";
+  }
+  if (p.parentGroup && ceilDiv(p.seqLen, p.parentGroup) > 8192)
+    return "a parent level of " + text(ceilDiv(p.seqLen, p.parentGroup)) +
+           " groups (at most 8192)";
+  return "";
+}
+
+gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                                const ScoreKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  const bool softmaxSum = p.aggregate == ScoreAggregate::SoftmaxSum;
+  const bool hasParent = p.parentGroup > 0;
+  std::vector<KernelParam> params = {KernelParam::buffer(ctx, "query_means"),
+                                     KernelParam::buffer(ctx, "key_means"),
+                                     KernelParam::buffer(ctx, "scores")};
+  if (hasParent)
+    for (const char *name : {"parent_groups", "parent_counts", "parent_scores"})
+      params.push_back(KernelParam::buffer(ctx, name));
+  const int64_t threads = ScoreKernelParams::kThreads;
+  Signature sig = startKernel(builder, module, p.name, params, threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  const int64_t d = p.headDim, s = p.seqLen;
+  const int64_t numGroups = ceilDiv(s, p.group);
+  // Query rows of the block (pooled tiles, or the block mean) and key rows
+  // (pooled tiles, or group means).
+  const int64_t queryRows = softmaxSum ? p.blockQ / p.poolQ : 1;
+  const int64_t numQueryRows = softmaxSum ? ceilDiv(s, p.poolQ)
+                                          : ceilDiv(s, p.blockQ);
+  const int64_t numKeyRows = softmaxSum ? ceilDiv(s, p.poolK) : numGroups;
+  const int64_t keyRowsPerGroup = softmaxSum ? p.group / p.poolK : 1;
+
+  Value queryMeans = globalView(b, sig.arg("query_means"), f32);
+  Value keyMeans = globalView(b, sig.arg("key_means"), f32);
+  Value scores = globalView(b, sig.arg("scores"), f32);
+  Value scratch = m.shared(32, f32);
+
+  // The block's query rows, pre-scaled (base 2 for softmax-sum), zero past
+  // the end of the sequence.
+  Value qv = m.shared(queryRows * d, f32);
+  double qScale = softmaxSum ? p.scale * kLog2e : p.scale;
+  Value firstQueryRow = m.mul(m.blockX, m.index(queryRows));
+  Value queryBase = m.mul(m.batchHead, m.index(numQueryRows));
+  m.forThreads(m.index(queryRows * d), [&](Value idx) {
+    Value a = m.div(idx, m.index(d)), e = m.rem(idx, m.index(d));
+    Value qRow = m.add(firstQueryRow, a);
+    Value valid = m.ult(qRow, m.index(numQueryRows));
+    Value safeRow = m.select(valid, qRow, m.index(0));
+    Value v = m.load(queryMeans,
+                     m.add(m.mul(m.add(queryBase, safeRow), m.index(d)), e));
+    m.store(m.select(valid, m.mulf(v, m.f32(qScale)), m.f32(0)), qv, idx);
+  });
+
+  // Which groups are candidates: children of the parent's kept groups.
+  const int64_t ratio = hasParent ? p.parentGroup / p.group : 1;
+  const int64_t numParents = hasParent ? ceilDiv(s, p.parentGroup) : 0;
+  Value parentKept;
+  if (hasParent) {
+    parentKept = m.shared(numParents, i32);
+    m.forThreads(m.index(numParents),
+                 [&](Value j) { m.store(m.i32(0), parentKept, j); });
+    m.barrier();
+    Value parentGroups = globalView(b, sig.arg("parent_groups"), i32);
+    Value parentCounts = globalView(b, sig.arg("parent_counts"), i32);
+    Value count = m.clampCount(m.load(parentCounts, m.row),
+                               m.index(numParents));
+    Value listBase = m.mul(m.row, m.index(numParents));
+    m.forThreads(count, [&](Value t) {
+      Value g = m.toIndex(m.load(parentGroups, m.add(listBase, t)));
+      g = m.min(g, m.index(numParents - 1));
+      m.store(m.i32(1), parentKept, g);
+    });
+  }
+  m.barrier();
+
+  // The dot products of key row c with every query row, as f32 values.
+  Value keyBase = m.mul(m.batchHead, m.index(numKeyRows));
+  auto dots = [&](Value c) {
+    SmallVector<Value> init(queryRows, m.f32(0));
+    Value kRow = m.mul(m.add(keyBase, c), m.index(d));
+    auto vec4 = VectorType::get({4}, f32);
+    return m.loopCarry(
+        m.index(0), m.index(d), m.index(4), init,
+        [&](Value e, ValueRange acc) -> SmallVector<Value> {
+          Value k = vector::LoadOp::create(b, vec4, keyMeans,
+                                           ValueRange{m.add(kRow, e)});
+          SmallVector<Value> next;
+          for (int64_t a = 0; a < queryRows; ++a) {
+            Value q = vector::LoadOp::create(
+                b, vec4, qv, ValueRange{m.add(m.index(a * d), e)});
+            Value prod = arith::MulFOp::create(b, q, k);
+            next.push_back(m.addf(
+                acc[a], vector::ReductionOp::create(
+                            b, vector::CombiningKind::ADD, prod)));
+          }
+          return next;
+        });
+  };
+
+  // softmax-sum: each query tile's max and normalizer over ALL key tiles
+  // (an online softmax per thread, merged across the block).
+  SmallVector<Value> rowMax, inverseSum;
+  if (softmaxSum) {
+    SmallVector<Value> init;
+    for (int64_t a = 0; a < queryRows; ++a) {
+      init.push_back(m.f32(-INFINITY));
+      init.push_back(m.f32(0));
+    }
+    SmallVector<Value> state = m.loopCarry(
+        m.tid, m.index(numKeyRows), m.index(threads), init,
+        [&](Value c, ValueRange st) -> SmallVector<Value> {
+          SmallVector<Value> l = dots(c), next;
+          for (int64_t a = 0; a < queryRows; ++a) {
+            Value mOld = st[2 * a], sOld = st[2 * a + 1];
+            Value mNew = m.maxf(mOld, l[a]);
+            next.push_back(mNew);
+            next.push_back(m.addf(m.mulf(sOld, m.exp2(m.subf(mOld, mNew))),
+                                  m.exp2(m.subf(l[a], mNew))));
+          }
+          return next;
+        });
+    // Merge (max, sum) pairs: first the maxima, then the rescaled sums.
+    for (int64_t a = 0; a < queryRows; ++a) {
+      Value mine = state[2 * a];
+      Value total = m.blockReduce(mine, /*isMax=*/true, scratch);
+      // A thread that saw no key tile has max -inf and sum 0.
+      Value seen = m.cmpf(arith::CmpFPredicate::OGT, state[2 * a + 1],
+                          m.f32(0));
+      Value scaled = m.select(
+          seen, m.mulf(state[2 * a + 1], m.exp2(m.subf(mine, total))),
+          m.f32(0));
+      Value sum = m.blockReduce(scaled, /*isMax=*/false, scratch);
+      Value validRow = m.ult(m.add(firstQueryRow, m.index(a)),
+                             m.index(numQueryRows));
+      rowMax.push_back(total);
+      inverseSum.push_back(
+          m.select(validRow, m.divf(m.f32(1), sum), m.f32(0)));
+    }
+  }
+
+  // Each thread scores whole groups.
+  Value parentScores =
+      hasParent ? globalView(b, sig.arg("parent_scores"), f32) : Value();
+  m.forThreads(m.index(numGroups), [&](Value j) {
+    auto real = [&]() -> Value {
+      if (!softmaxSum) {
+        Value dot = dots(j)[0];
+        Value n = m.min(m.index(p.group),
+                        m.sub(m.index(s), m.mul(j, m.index(p.group))));
+        return m.addf(dot, m.ln(m.indexToF32(n)));
+      }
+      Value first = m.mul(j, m.index(keyRowsPerGroup));
+      Value last =
+          m.min(m.add(first, m.index(keyRowsPerGroup)), m.index(numKeyRows));
+      return m.loopCarry(
+          first, last, m.index(1), {m.f32(0)},
+          [&](Value c, ValueRange acc) -> SmallVector<Value> {
+            SmallVector<Value> l = dots(c);
+            Value sum = acc[0];
+            for (int64_t a = 0; a < queryRows; ++a)
+              sum = m.addf(sum, m.mulf(m.exp2(m.subf(l[a], rowMax[a])),
+                                       inverseSum[a]));
+            return {sum};
+          })[0];
+    };
+    Value value;
+    if (!hasParent) {
+      value = real();
+    } else {
+      Value parent = m.div(j, m.index(ratio));
+      Value kept = m.cmpi(arith::CmpIPredicate::ne, m.load(parentKept, parent),
+                          m.i32(0));
+      value = m.ifElse(kept, f32, real, [&]() -> Value {
+        Value ps = m.load(parentScores,
+                          m.add(m.mul(m.row, m.index(numParents)), parent));
+        return softmaxSum ? m.divf(ps, m.f32(double(ratio)))
+                          : m.subf(ps, m.f32(std::log(double(ratio))));
+      });
+    }
+    m.store(value, scores, m.add(m.mul(m.row, m.index(numGroups)), j));
+  });
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+//===----------------------------------------------------------------------===//
+// Select
+//===----------------------------------------------------------------------===//
+
+std::string selectKernelProblem(const SelectKernelParams &p) {
+  int64_t groups = ceilDiv(p.problem.seqLen(), p.group);
+  if (groups > SelectKernelParams::kMaxGroups)
+    return text(groups) + " key groups of " + text(p.group) +
+           " tokens per row (the GPU selection sorts at most " +
+           text(SelectKernelParams::kMaxGroups) + " per row)";
+  return "";
+}
+
+namespace {
+
+/// The token range of the text, [begin, end), in (reordered) positions:
+/// text keeps its place.
+std::pair<int64_t, int64_t> textRange(const ProblemParams &problem) {
+  int64_t s = problem.seqLen(), e = problem.textTokens;
+  if (e == 0)
+    return {0, 0};
+  return problem.textPosition == TextPosition::First ? std::pair(int64_t(0), e)
+                                                     : std::pair(s - e, s);
+}
+
+/// Whether the range [first, first + size) ∩ [0, s) meets [begin, end).
+Value overlaps(CtaBuilder &m, Value first, int64_t size, int64_t s,
+               int64_t begin, int64_t end) {
+  Value last = m.min(m.add(first, m.index(size)), m.index(s));
+  return m.andi(m.ult(first, m.index(end)), m.ult(m.index(begin), last));
+}
+
+} // namespace
+
+gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                                 const SelectKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  const bool hasParent = p.parentGroup > 0;
+  bool keepText = false, keepDiagonal = false, keepFirstFrame = false;
+  for (KeepGroup keep : p.selection.keep) {
+    keepText |= keep == KeepGroup::Text;
+    keepDiagonal |= keep == KeepGroup::Diagonal;
+    keepFirstFrame |= keep == KeepGroup::FirstFrame;
+  }
+  const int64_t s = p.problem.seqLen();
+  auto [textBegin, textEnd] = textRange(p.problem);
+  keepText &= textEnd > textBegin;
+
+  std::vector<KernelParam> params = {KernelParam::buffer(ctx, "scores")};
+  if (hasParent) {
+    params.push_back(KernelParam::buffer(ctx, "parent_groups"));
+    params.push_back(KernelParam::buffer(ctx, "parent_counts"));
+  }
+  if (keepFirstFrame)
+    params.push_back(KernelParam::constant(ctx, "frames", "frames"));
+  for (const char *name : {"groups", "counts", "recall"})
+    params.push_back(KernelParam::buffer(ctx, name));
+  if (p.selection.rule == SelectionRule::TopK)
+    params.push_back(KernelParam::scalar("density", builder.getF64Type()));
+  const int64_t threads = SelectKernelParams::kThreads;
+  Signature sig = startKernel(builder, module, p.name, params, threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+  const int64_t numGroups = ceilDiv(s, p.group);
+  const int64_t padded = nextPowerOfTwo(numGroups);
+  const bool softmaxSum = p.aggregate == ScoreAggregate::SoftmaxSum;
+
+  Value scores = globalView(b, sig.arg("scores"), f32);
+  Value scratch = m.shared(32, f32);
+  Value keys = m.shared(padded, i64);
+  Value broadcast = m.shared(1, i32);
+  Value rowBase = m.mul(m.row, m.index(numGroups));
+  auto score = [&](Value j) { return m.load(scores, m.add(rowBase, j)); };
+
+  // Normalization of the row (Score.h normalizeRow): shares that sum to 1.
+  Value rowOffset, rowTotal;
+  {
+    Value local = m.loopCarry(
+        m.tid, m.index(numGroups), m.index(threads),
+        {m.f32(softmaxSum ? 0.0 : -INFINITY)},
+        [&](Value j, ValueRange acc) -> SmallVector<Value> {
+          return {softmaxSum ? m.addf(acc[0], score(j))
+                             : m.maxf(acc[0], score(j))};
+        })[0];
+    if (softmaxSum) {
+      rowOffset = m.f32(0);
+      rowTotal = m.blockReduce(local, false, scratch);
+    } else {
+      rowOffset = m.blockReduce(local, true, scratch);
+      Value sum = m.loopCarry(
+          m.tid, m.index(numGroups), m.index(threads), {m.f32(0)},
+          [&](Value j, ValueRange acc) -> SmallVector<Value> {
+            return {m.addf(acc[0], m.exp(m.subf(score(j), rowOffset)))};
+          })[0];
+      rowTotal = m.blockReduce(sum, false, scratch);
+    }
+  }
+  auto share = [&](Value j) -> Value {
+    if (!softmaxSum)
+      return m.divf(m.exp(m.subf(score(j), rowOffset)), rowTotal);
+    Value positive = m.cmpf(arith::CmpFPredicate::OGT, rowTotal, m.f32(0));
+    return m.select(positive, m.divf(score(j), rowTotal),
+                    m.f32(1.0 / double(numGroups)));
+  };
+
+  // Candidates: children of the parent's kept groups.
+  const int64_t ratio = hasParent ? p.parentGroup / p.group : 1;
+  const int64_t numParents = hasParent ? ceilDiv(s, p.parentGroup) : 0;
+  Value parentKept;
+  if (hasParent) {
+    parentKept = m.shared(numParents, i32);
+    m.forThreads(m.index(numParents),
+                 [&](Value j) { m.store(m.i32(0), parentKept, j); });
+    m.barrier();
+    Value parentGroups = globalView(b, sig.arg("parent_groups"), i32);
+    Value parentCounts = globalView(b, sig.arg("parent_counts"), i32);
+    Value count =
+        m.clampCount(m.load(parentCounts, m.row), m.index(numParents));
+    Value listBase = m.mul(m.row, m.index(numParents));
+    m.forThreads(count, [&](Value t) {
+      Value g = m.toIndex(m.load(parentGroups, m.add(listBase, t)));
+      m.store(m.i32(1), parentKept, m.min(g, m.index(numParents - 1)));
+    });
+    m.barrier();
+  }
+
+  // Forced groups (Select.h ForcedGroups).
+  Value blockFirst = m.mul(m.blockX, m.index(p.blockQ));
+  Value denseRow = keepText ? overlaps(m, blockFirst, p.blockQ, s, textBegin,
+                                       textEnd)
+                            : m.boolean(false);
+  Value frames =
+      keepFirstFrame ? globalView(b, sig.arg("frames"), i32) : Value();
+  auto forced = [&](Value j) -> Value {
+    Value first = m.mul(j, m.index(p.group));
+    Value result = m.boolean(false);
+    if (keepText)
+      result = m.ori(result, overlaps(m, first, p.group, s, textBegin,
+                                      textEnd));
+    if (keepDiagonal) {
+      Value lastToken = m.sub(
+          m.min(m.add(blockFirst, m.index(p.blockQ)), m.index(s)), m.index(1));
+      Value lo = m.div(blockFirst, m.index(p.group));
+      Value hi = m.div(lastToken, m.index(p.group));
+      result = m.ori(result, m.andi(m.cmpi(arith::CmpIPredicate::uge, j, lo),
+                                    m.cmpi(arith::CmpIPredicate::ule, j, hi)));
+    }
+    if (keepFirstFrame) {
+      Value last = m.min(m.add(first, m.index(p.group)), m.index(s));
+      Value any = m.loopCarry(
+          first, last, m.index(1), {m.boolean(false)},
+          [&](Value t, ValueRange acc) -> SmallVector<Value> {
+            return {m.ori(acc[0], m.cmpi(arith::CmpIPredicate::eq,
+                                         m.load(frames, t), m.i32(0)))};
+          })[0];
+      result = m.ori(result, any);
+    }
+    return result;
+  };
+
+  // Sort keys and the counts of forced and available (forced + candidate)
+  // groups.
+  SmallVector<Value> counted = m.loopCarry(
+      m.tid, m.index(padded), m.index(threads), {m.f32(0), m.f32(0)},
+      [&](Value j, ValueRange acc) -> SmallVector<Value> {
+        Value real = m.ult(j, m.index(numGroups));
+        Value safe = m.select(real, j, m.index(0));
+        Value isForced = m.andi(real, forced(safe));
+        Value candidate = real;
+        if (hasParent)
+          candidate = m.andi(
+              real, m.cmpi(arith::CmpIPredicate::ne,
+                           m.load(parentKept, m.div(safe, m.index(ratio))),
+                           m.i32(0)));
+        Value bits = m.orderedBits(score(safe));
+        Value key = m.select(
+            isForced, m.sortKey(2, Value(), safe),
+            m.select(candidate, m.sortKey(1, bits, safe),
+                     m.sortKey(0, bits, safe)));
+        m.store(m.select(real, key, m.i64(0)), keys, j);
+        Value one = m.f32(1), zero = m.f32(0);
+        return {m.addf(acc[0], m.select(isForced, one, zero)),
+                m.addf(acc[1], m.select(m.ori(isForced, candidate), one,
+                                        zero))};
+      });
+  Value numForcedF = m.blockReduce(counted[0], false, scratch);
+  Value availableF = m.blockReduce(counted[1], false, scratch);
+  auto toIndexF = [&](Value v) {
+    return m.toIndex(arith::FPToSIOp::create(b, i64, v));
+  };
+  Value numForced = toIndexF(numForcedF), available = toIndexF(availableF);
+  m.bitonicSortDescending(keys, padded);
+
+  // How many of the ranking the rule keeps (Select.cpp keepCount).
+  auto sortedShare = [&](Value t) { return share(m.groupOfKey(m.load(keys, t))); };
+  Value kept;
+  switch (p.selection.rule) {
+  case SelectionRule::TopK: {
+    // In f64 with the reference's tolerance (Select.cpp topkCount,
+    // coarseCount), from the f64 density the runtime passes. The product is
+    // non-negative, so truncation is floor; ceil adds one where it cut.
+    auto f64 = [&](double v) {
+      return arith::ConstantOp::create(b, b.getF64FloatAttr(v));
+    };
+    Value product =
+        arith::MulFOp::create(b, sig.arg("density"), f64(double(numGroups)));
+    Value rounded;
+    if (p.finalLevel) {
+      rounded = arith::FPToSIOp::create(
+          b, i64, arith::AddFOp::create(b, product, f64(1e-9)));
+    } else {
+      Value x = arith::SubFOp::create(b, product, f64(1e-9));
+      Value cut = arith::FPToSIOp::create(b, i64, x);
+      Value back = arith::SIToFPOp::create(b, b.getF64Type(), cut);
+      Value below = m.cmpf(arith::CmpFPredicate::OLT, back, x);
+      rounded = m.select(below, arith::AddIOp::create(b, cut, m.i64(1)), cut);
+    }
+    Value budget = m.toIndex(rounded);
+    budget = arith::MaxSIOp::create(b, budget, m.index(1));
+    budget = m.min(budget, m.index(numGroups));
+    kept = m.min(available, arith::MaxSIOp::create(b, budget, numForced));
+    break;
+  }
+  case SelectionRule::TopP:
+  case SelectionRule::Threshold: {
+    // A sequential scan of the ranking by one thread, broadcast through
+    // shared memory. The prefix is compared in f32 (the reference: f64).
+    bool topp = p.selection.rule == SelectionRule::TopP;
+    m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
+      Value n;
+      if (topp) {
+        Value forcedShare = m.loopCarry(
+            m.index(0), numForced, m.index(1), {m.f32(0)},
+            [&](Value t, ValueRange acc) -> SmallVector<Value> {
+              return {m.addf(acc[0], sortedShare(t))};
+            })[0];
+        // while (n < available && share < p) share += ranking[n++]
+        auto whileOp = scf::WhileOp::create(
+            b, TypeRange{b.getIndexType(), f32},
+            ValueRange{numForced, forcedShare});
+        {
+          OpBuilder::InsertionGuard guard(b);
+          Block *before = b.createBlock(&whileOp.getBefore(), {},
+                                        {b.getIndexType(), f32},
+                                        {b.getLoc(), b.getLoc()});
+          Value more = m.andi(
+              m.ult(before->getArgument(0), available),
+              m.cmpf(arith::CmpFPredicate::OLT, before->getArgument(1),
+                     m.f32(p.selection.p)));
+          scf::ConditionOp::create(b, more, before->getArguments());
+          Block *after = b.createBlock(&whileOp.getAfter(), {},
+                                       {b.getIndexType(), f32},
+                                       {b.getLoc(), b.getLoc()});
+          Value t = after->getArgument(0);
+          scf::YieldOp::create(
+              b, ValueRange{m.add(t, m.index(1)),
+                            m.addf(after->getArgument(1), sortedShare(t))});
+        }
+        n = whileOp.getResult(0);
+      } else {
+        // The forced groups, the best candidate, then every candidate whose
+        // share exceeds the threshold.
+        Value start = m.select(m.ult(numForced, available),
+                               m.add(numForced, m.index(1)), numForced);
+        auto whileOp = scf::WhileOp::create(b, TypeRange{b.getIndexType()},
+                                            ValueRange{start});
+        {
+          OpBuilder::InsertionGuard guard(b);
+          Block *before = b.createBlock(&whileOp.getBefore(), {},
+                                        {b.getIndexType()}, {b.getLoc()});
+          Value t = before->getArgument(0);
+          Value inRange = m.ult(t, available);
+          Value safe = m.select(inRange, t, m.index(0));
+          Value above =
+              m.cmpf(arith::CmpFPredicate::OGT, sortedShare(safe),
+                     m.f32(p.selection.threshold));
+          scf::ConditionOp::create(b, m.andi(inRange, above),
+                                   before->getArguments());
+          Block *after = b.createBlock(&whileOp.getAfter(), {},
+                                       {b.getIndexType()}, {b.getLoc()});
+          scf::YieldOp::create(
+              b, ValueRange{m.add(after->getArgument(0), m.index(1))});
+        }
+        n = whileOp.getResult(0);
+      }
+      m.store(m.indexToI32(n), broadcast, m.index(0));
+    });
+    m.barrier();
+    kept = m.toIndex(m.load(broadcast, m.index(0)));
+    break;
+  }
+  }
+  // A dense row keeps everything.
+  kept = m.select(denseRow, m.index(numGroups), kept);
+
+  // The kept share (estimated recall); 1 for a dense row.
+  Value recallLocal = m.loopCarry(
+      m.tid, kept, m.index(threads), {m.f32(0)},
+      [&](Value t, ValueRange acc) -> SmallVector<Value> {
+        return {m.addf(acc[0], sortedShare(t))};
+      })[0];
+  Value recall = m.blockReduce(recallLocal, false, scratch);
+  recall = m.select(denseRow, m.f32(1), recall);
+
+  // The kept prefix, ascending: re-key (kept first, low index first) and
+  // sort again.
+  m.forThreads(m.index(padded), [&](Value t) {
+    Value group = m.groupOfKey(m.load(keys, t));
+    Value isKept = m.andi(m.ult(t, kept), m.ult(t, m.index(numGroups)));
+    m.store(m.select(isKept, m.sortKey(1, Value(), group), m.i64(0)), keys, t);
+  });
+  m.barrier();
+  m.bitonicSortDescending(keys, padded);
+
+  Value groups = globalView(b, sig.arg("groups"), i32);
+  m.forThreads(kept, [&](Value t) {
+    m.store(m.indexToI32(m.groupOfKey(m.load(keys, t))), groups,
+            m.add(rowBase, t));
+  });
+  m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
+    m.store(m.indexToI32(kept), globalView(b, sig.arg("counts"), i32), m.row);
+    m.store(recall, globalView(b, sig.arg("recall"), f32), m.row);
+  });
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+//===----------------------------------------------------------------------===//
+// Tail bins
+//===----------------------------------------------------------------------===//
+
+std::string tailKernelProblem(const TailKernelParams &p, int64_t numGroups) {
+  if (numGroups > SelectKernelParams::kMaxGroups)
+    return text(numGroups) + " key groups per row for the tail bins (at most " +
+           text(SelectKernelParams::kMaxGroups) + ")";
+  return "";
+}
+
+gpu::GPUFuncOp buildTailOrderKernel(OpBuilder &builder,
+                                    gpu::GPUModuleOp module,
+                                    const TailKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  std::vector<KernelParam> params = {
+      KernelParam::buffer(ctx, "scores"), KernelParam::buffer(ctx, "groups"),
+      KernelParam::buffer(ctx, "counts"), KernelParam::scratch(ctx, "order")};
+  const int64_t threads = TailKernelParams::kThreads;
+  Signature sig = startKernel(builder, module, p.name + "_order", params,
+                              threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+  const int64_t numGroups = ceilDiv(p.seqLen, p.group);
+  const int64_t padded = nextPowerOfTwo(numGroups);
+
+  Value scores = globalView(b, sig.arg("scores"), f32);
+  Value groups = globalView(b, sig.arg("groups"), i32);
+  Value keys = m.shared(padded, i64);
+  Value isKept = m.shared(numGroups, b.getI8Type());
+  Value rowBase = m.mul(m.row, m.index(numGroups));
+  Value zero8 = arith::ConstantOp::create(b, b.getI8IntegerAttr(0));
+  Value one8 = arith::ConstantOp::create(b, b.getI8IntegerAttr(1));
+  m.forThreads(m.index(numGroups), [&](Value j) { m.store(zero8, isKept, j); });
+  m.barrier();
+  Value count = m.clampCount(
+      m.load(globalView(b, sig.arg("counts"), i32), m.row),
+      m.index(numGroups));
+  m.forThreads(count, [&](Value t) {
+    Value g = m.toIndex(m.load(groups, m.add(rowBase, t)));
+    m.store(one8, isKept, m.min(g, m.index(numGroups - 1)));
+  });
+  m.barrier();
+  // Unselected groups by score, highest first, ties to the lower index.
+  m.forThreads(m.index(padded), [&](Value j) {
+    Value real = m.ult(j, m.index(numGroups));
+    Value safe = m.select(real, j, m.index(0));
+    Value unselected = m.andi(
+        real, m.cmpi(arith::CmpIPredicate::eq, m.load(isKept, safe), zero8));
+    Value key = m.sortKey(
+        1, m.orderedBits(m.load(scores, m.add(rowBase, safe))), safe);
+    m.store(m.select(unselected, key, m.i64(0)), keys, j);
+  });
+  m.barrier();
+  m.bitonicSortDescending(keys, padded);
+  Value order = globalView(b, sig.arg("order"), i32);
+  m.forThreads(m.sub(m.index(numGroups), count), [&](Value t) {
+    m.store(m.indexToI32(m.groupOfKey(m.load(keys, t))), order,
+            m.add(rowBase, t));
+  });
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
+                                     gpu::GPUModuleOp module,
+                                     const TailKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  std::vector<KernelParam> params = {
+      KernelParam::buffer(ctx, "counts"),
+      KernelParam::scratch(ctx, "order"),
+      KernelParam::buffer(ctx, "key_means"),
+      KernelParam::buffer(ctx, "value_means"),
+      KernelParam::buffer(ctx, "tail_keys"),
+      KernelParam::buffer(ctx, "tail_values"),
+      KernelParam::buffer(ctx, "tail_log_counts")};
+  const int64_t threads = p.headDim;
+  Signature sig = startKernel(builder, module, p.name + "_values", params,
+                              threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  const int64_t numGroups = ceilDiv(p.seqLen, p.group), d = p.headDim;
+
+  Value order = globalView(b, sig.arg("order"), i32);
+  Value keyMeans = globalView(b, sig.arg("key_means"), f32);
+  Value valueMeans = globalView(b, sig.arg("value_means"), f32);
+  Value tailKeys = globalView(b, sig.arg("tail_keys"), f32);
+  Value tailValues = globalView(b, sig.arg("tail_values"), f32);
+  Value tailLogCounts = globalView(b, sig.arg("tail_log_counts"), f32);
+  Value count = m.clampCount(
+      m.load(globalView(b, sig.arg("counts"), i32), m.row),
+      m.index(numGroups));
+  // Runs of near-equal length over the U unselected groups, the earlier
+  // ones one group longer (TailBins.cpp assignTailBins).
+  Value unselected = m.sub(m.index(numGroups), count);
+  Value used = m.min(unselected, m.index(p.bins));
+  Value safeUsed = m.select(m.ult(m.index(0), used), used, m.index(1));
+  Value base = m.div(unselected, safeUsed), extra = m.rem(unselected, safeUsed);
+  Value rowBase = m.mul(m.row, m.index(numGroups));
+  Value groupBase = m.mul(m.batchHead, m.index(numGroups));
+  m.loop(m.index(0), m.index(p.bins), m.index(1), [&](Value bin) {
+    Value size = m.add(base, m.select(m.ult(bin, extra), m.index(1),
+                                      m.index(0)));
+    size = m.select(m.ult(bin, used), size, m.index(0));
+    Value start = m.add(m.mul(bin, base), m.min(bin, extra));
+    SmallVector<Value> sums = m.loopCarry(
+        start, m.add(start, size), m.index(1),
+        {m.f32(0), m.f32(0), m.f32(0)},
+        [&](Value t, ValueRange acc) -> SmallVector<Value> {
+          Value g = m.toIndex(m.load(order, m.add(rowBase, t)));
+          g = m.min(g, m.index(numGroups - 1));
+          Value n = m.indexToF32(
+              m.min(m.index(p.group),
+                    m.sub(m.index(p.seqLen), m.mul(g, m.index(p.group)))));
+          Value at = m.add(m.mul(m.add(groupBase, g), m.index(d)), m.tid);
+          return {m.addf(acc[0], m.mulf(n, m.load(keyMeans, at))),
+                  m.addf(acc[1], m.mulf(n, m.load(valueMeans, at))),
+                  m.addf(acc[2], n)};
+        });
+    Value nonEmpty = m.cmpf(arith::CmpFPredicate::OGT, sums[2], m.f32(0));
+    Value inverse =
+        m.select(nonEmpty, m.divf(m.f32(1), sums[2]), m.f32(0));
+    Value slot = m.add(m.mul(m.row, m.index(p.bins)), bin);
+    Value at = m.add(m.mul(slot, m.index(d)), m.tid);
+    m.store(m.mulf(sums[0], inverse), tailKeys, at);
+    m.store(m.mulf(sums[1], inverse), tailValues, at);
+    m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
+      Value logCount = m.select(nonEmpty, m.ln(sums[2]), m.f32(-INFINITY));
+      m.store(logCount, tailLogCounts, slot);
+    });
+  });
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+} // namespace sattn
