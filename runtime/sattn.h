@@ -155,6 +155,9 @@ SATTN_API sattn_status sattn_sparse_attention(
  * ("stage sattn.pool has no GPU kernel yet", or linear.enabled: the linear
  * path has no GPU kernels yet). The shapes are the variant's: q, k, v and
  * out of every sattn_run are [batch, heads, S, head_dim] of problem.dtype.
+ * The variant is checked before the context: with a NULL context the call
+ * validates the variant alone (SATTN_ERROR_INVALID_ARGUMENT "context is
+ * null" when it would be planned), which needs no GPU.
  *
  * Thread-safety: distinct plans are independent and may run from distinct
  * threads at once. Calls on one plan from several threads are serialized by
