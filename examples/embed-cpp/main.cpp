@@ -169,6 +169,7 @@ bool runPlan(const sattn::Context &gpu, const std::vector<uint16_t> &q,
   }
   plan->setProfiling(true);
   size_t elements = q.size();
+  (void)elements; // used by the reference check, when built in the tree
   sattn_tensor tq = tensorOf(dq), tk = tensorOf(dk), tv = tensorOf(dv),
                tout = tensorOf(dout);
 #ifdef SATTN_EMBED_REFERENCE
