@@ -430,4 +430,38 @@ TEST(PlanGpuErrors, BadInputsAreRefused) {
   EXPECT_EQ(stats.last_kind, SATTN_STEP_REFRESH); // no schedule: a refresh
 }
 
+TEST(PlanGpuErrors, AnAttentionOnlyPlanRunsAndProfilesItsStages) {
+  // The machinery that runs today (arena, launch program, events, stats)
+  // on the one stage that has a kernel.
+  REQUIRE_GPU();
+  std::string why;
+  std::unique_ptr<sattn_plan> plan = attentionOnlyPlan(why);
+  ASSERT_TRUE(plan) << why;
+  Plan &p = *plan->impl;
+  std::vector<int64_t> shape = {1, 1, 256, 64};
+  DeviceTensor q(shape, true), k(shape, true), v(shape, true),
+      out(shape, true);
+  sattn_plan_statistics stats;
+  ASSERT_TRUE(p.stats(stats).isOk()); // before any step
+  EXPECT_EQ(stats.last_kind, SATTN_STEP_NONE);
+  EXPECT_EQ(stats.last_step, -1);
+  EXPECT_EQ(stats.stage_ms, nullptr);
+  ASSERT_TRUE(p.setProfiling(true).isOk());
+  for (int64_t step = 0; step < 3; ++step)
+    ASSERT_TRUE(p.run(q.t, k.t, v.t, out.t, step, nullptr).isOk());
+  ASSERT_TRUE(p.stats(stats).isOk());
+  EXPECT_EQ(stats.steps_run, 3);
+  EXPECT_EQ(stats.last_step, 2);
+  EXPECT_EQ(stats.last_refresh_step, 2);
+  EXPECT_EQ(stats.head_density, nullptr); // no selection stage here
+  ASSERT_EQ(stats.stages, 1);
+  EXPECT_STREQ(stats.stage_names[0], "sattn.sparse_attention");
+  ASSERT_NE(stats.stage_ms, nullptr);
+  EXPECT_GT(stats.stage_ms[0], 0.0f);
+  ASSERT_TRUE(p.setProfiling(false).isOk());
+  ASSERT_TRUE(p.run(q.t, k.t, v.t, out.t, 3, nullptr).isOk());
+  ASSERT_TRUE(p.stats(stats).isOk());
+  EXPECT_EQ(stats.stage_ms, nullptr);
+}
+
 } // namespace
