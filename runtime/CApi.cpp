@@ -91,17 +91,7 @@ sattn_status sattn_kernels_describe(const sattn_kernels *kernels,
     if (!kernels || !out)
       return Status::invalid(
           "sattn_kernels_describe: kernels and out must not be null");
-    *out = sattn_kernels_info();
-    out->arch = kernels->arch.c_str();
-    out->from_cache = kernels->fromCache;
-    out->prepare_ms = kernels->prepareMs;
-    out->cache_note = kernels->cacheNote.c_str();
-    out->tuning = kernels->tuning.c_str();
-    if (const auto *kernel = kernels->impl->find("sparse_attention")) {
-      out->registers = kernel->registers;
-      out->local_bytes = kernel->localBytes;
-      out->shared_bytes = static_cast<int>(kernel->info->dynamicSharedMemory);
-    }
+    *out = sattn::describeKernels(*kernels, *kernels->impl);
     return Status::ok();
   });
 }

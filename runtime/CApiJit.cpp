@@ -9,11 +9,9 @@
 
 #include "runtime/sattn.h"
 
-#include "compiler/Version.h"
 #include "dialect/VariantJson.h"
 #include "runtime/CApiObjects.h"
 #include "runtime/Jit.h"
-#include "runtime/TuningDb.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -43,6 +41,35 @@ char *copyOut(const std::string &text) {
     throw std::bad_alloc();
   std::memcpy(copy, text.data(), text.size() + 1);
   return copy;
+}
+
+/// The kernels of `variant` loaded on the context's GPU, with what
+/// sattn_kernels_describe reports: sattn_kernels_compile and
+/// sattn_plan_create both come here.
+Status kernelsForContext(const sattn::Context &context,
+                         const sattn::VariantParams &variant,
+                         std::unique_ptr<sattn_kernels> &out) {
+  auto start = std::chrono::steady_clock::now();
+  sattn::GpuTarget gpu;
+  gpu.arch = context.arch();
+  gpu.name = context.device().name;
+  gpu.ordinal = context.device().ordinal;
+  gpu.driverVersion = context.device().driverVersion;
+  sattn::GpuKernels prepared;
+  SATTN_RETURN_IF_ERROR(sattn::compileForGpu(variant, gpu, prepared));
+  auto kernels = std::make_unique<sattn_kernels>();
+  SATTN_RETURN_IF_ERROR(sattn::KernelModule::load(
+      context, prepared.jit.ptx, std::move(prepared.jit.manifest),
+      kernels->impl));
+  kernels->arch = prepared.arch;
+  kernels->fromCache = prepared.jit.cacheHit;
+  kernels->cacheNote = std::move(prepared.jit.cacheNote);
+  kernels->tuning = std::move(prepared.tuning);
+  kernels->prepareMs = std::chrono::duration<double, std::milli>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+  out = std::move(kernels);
+  return Status::ok();
 }
 
 } // namespace
@@ -95,44 +122,37 @@ sattn_status sattn_kernels_compile(sattn_context *context,
     *out = nullptr;
     if (!context)
       return Status::invalid("sattn_kernels_compile: context is null");
-    auto start = std::chrono::steady_clock::now();
     sattn::VariantParams variant;
     SATTN_RETURN_IF_ERROR(
         parseVariant(variant_json, "sattn_kernels_compile", variant));
-    const sattn::Context &ctx = *context->impl;
-    std::string arch = variant.target.arch == sattn::Arch::Auto
-                           ? ctx.arch()
-                           : std::string(toString(variant.target.arch));
-    if (arch == "sm_90a" && ctx.arch() != "sm_90a")
-      return Status::error(SATTN_ERROR_INVALID_VARIANT,
-                           "variant " + variant.name +
-                               ": target.arch is sm_90a but GPU " +
-                               std::to_string(ctx.device().ordinal) + " (" +
-                               ctx.device().name + ") is not an sm_90 part");
-
-    sattn::JitOptions options;
-    options.compile.arch = arch;
-    options.driverVersion = ctx.device().driverVersion;
-    std::string tuning;
-    options.compile.tuning = sattn::chooseTuning(
-        sattn::defaultTuningDbPath(),
-        sattn::tuningKeyFor(variant, variant.selection.density,
-                            ctx.device().name, options.driverVersion,
-                            SATTN_COMPILER_VERSION),
-        &tuning);
-    sattn::JitResult result;
-    SATTN_RETURN_IF_ERROR(sattn::compileWithCache(variant, options, result));
-    auto kernels = std::make_unique<sattn_kernels>();
-    SATTN_RETURN_IF_ERROR(sattn::KernelModule::load(
-        ctx, result.ptx, std::move(result.manifest), kernels->impl));
-    kernels->arch = arch;
-    kernels->fromCache = result.cacheHit;
-    kernels->cacheNote = std::move(result.cacheNote);
-    kernels->tuning = std::move(tuning);
-    kernels->prepareMs = std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+    std::unique_ptr<sattn_kernels> kernels;
+    SATTN_RETURN_IF_ERROR(kernelsForContext(*context->impl, variant, kernels));
     *out = kernels.release();
+    return Status::ok();
+  });
+}
+
+sattn_status sattn_plan_create(sattn_context *context,
+                               const char *variant_json, sattn_plan **out) {
+  return guarded([&] {
+    if (!out)
+      return Status::invalid("sattn_plan_create: out is null");
+    *out = nullptr;
+    // The variant first: what it asks for is refused the same way with or
+    // without a GPU.
+    sattn::VariantParams variant;
+    SATTN_RETURN_IF_ERROR(
+        parseVariant(variant_json, "sattn_plan_create", variant));
+    SATTN_RETURN_IF_ERROR(sattn::checkPlannable(variant));
+    if (!context)
+      return Status::invalid("sattn_plan_create: context is null");
+    std::unique_ptr<sattn_kernels> kernels;
+    SATTN_RETURN_IF_ERROR(kernelsForContext(*context->impl, variant, kernels));
+    auto plan = std::make_unique<sattn_plan>();
+    SATTN_RETURN_IF_ERROR(
+        sattn::Plan::create(std::move(kernels->impl), plan->impl));
+    plan->kernels = std::move(kernels); // what sattn_plan_describe reports
+    *out = plan.release();
     return Status::ok();
   });
 }

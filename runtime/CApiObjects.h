@@ -11,6 +11,7 @@
 
 #include "runtime/Context.h"
 #include "runtime/KernelModule.h"
+#include "runtime/Plan.h"
 #include "runtime/sattn.h"
 
 #include <exception>
@@ -32,7 +33,30 @@ struct sattn_kernels {
   std::string tuning;
 };
 
+struct sattn_plan {
+  std::unique_ptr<sattn::Plan> impl;
+  /// How its kernels came to be (its `impl` moved into the plan).
+  std::unique_ptr<sattn_kernels> kernels;
+};
+
 namespace sattn {
+
+/// sattn_kernels_info of kernels described by `meta` and loaded as `module`.
+inline sattn_kernels_info describeKernels(const sattn_kernels &meta,
+                                          const KernelModule &module) {
+  sattn_kernels_info info = sattn_kernels_info();
+  info.arch = meta.arch.c_str();
+  info.from_cache = meta.fromCache;
+  info.prepare_ms = meta.prepareMs;
+  info.cache_note = meta.cacheNote.c_str();
+  info.tuning = meta.tuning.c_str();
+  if (const auto *kernel = module.find("sparse_attention")) {
+    info.registers = kernel->registers;
+    info.local_bytes = kernel->localBytes;
+    info.shared_bytes = static_cast<int>(kernel->info->dynamicSharedMemory);
+  }
+  return info;
+}
 
 /// Runs `body` and publishes its status as the calling thread's last error;
 /// exceptions become statuses too, so none crosses the C API.

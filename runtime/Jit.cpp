@@ -5,6 +5,7 @@
 #include "compiler/Version.h"
 #include "dialect/VariantJson.h"
 #include "runtime/KernelCache.h"
+#include "runtime/TuningDb.h"
 
 #include "llvm/Support/ErrorHandling.h"
 
@@ -120,6 +121,30 @@ Status compileWithCache(const VariantParams &variant, const JitOptions &options,
   }
   out.milliseconds = elapsed();
   return Status::ok();
+}
+
+Status compileForGpu(const VariantParams &variant, const GpuTarget &gpu,
+                     GpuKernels &out) {
+  out = GpuKernels();
+  std::string arch = variant.target.arch == Arch::Auto
+                         ? gpu.arch
+                         : std::string(toString(variant.target.arch));
+  if (arch == "sm_90a" && gpu.arch != "sm_90a")
+    return Status::error(SATTN_ERROR_INVALID_VARIANT,
+                         "variant " + variant.name +
+                             ": target.arch is sm_90a but GPU " +
+                             std::to_string(gpu.ordinal) + " (" + gpu.name +
+                             ") is not an sm_90 part");
+  JitOptions options;
+  options.compile.arch = arch;
+  options.driverVersion = gpu.driverVersion;
+  options.compile.tuning = chooseTuning(
+      defaultTuningDbPath(),
+      tuningKeyFor(variant, variant.selection.density, gpu.name,
+                   options.driverVersion, SATTN_COMPILER_VERSION),
+      &out.tuning);
+  out.arch = arch;
+  return compileWithCache(variant, options, out.jit);
 }
 
 } // namespace sattn

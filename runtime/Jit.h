@@ -48,6 +48,29 @@ Status guardFatalErrors(const std::function<Status()> &body);
 Status compileWithCache(const VariantParams &variant, const JitOptions &options,
                         JitResult &out);
 
+/// The GPU kernels are prepared for: what compileForGpu needs to know of a
+/// context (plain values, so that it is tested without a GPU).
+struct GpuTarget {
+  std::string arch; // the GPU's own sattn target: "sm_80" or "sm_90a"
+  std::string name; // "NVIDIA H100 80GB HBM3"
+  int ordinal = 0;
+  int driverVersion = 0;
+};
+
+struct GpuKernels {
+  JitResult jit;
+  std::string arch;   // what the kernels were compiled for
+  std::string tuning; // "tuned (...)" or "defaults (why)"
+};
+
+/// The kernels of `variant` for `gpu`, as sattn_kernels_compile and
+/// sattn_plan_create get them: the arch from target.arch ("auto": the
+/// GPU's; sm_90a on a GPU that is not sm_90 is SATTN_ERROR_INVALID_VARIANT),
+/// the tile parameters from the tuning database (or the defaults), then
+/// compileWithCache with the default cache folder.
+Status compileForGpu(const VariantParams &variant, const GpuTarget &gpu,
+                     GpuKernels &out);
+
 } // namespace sattn
 
 #endif // SATTN_RUNTIME_JIT_H

@@ -38,6 +38,8 @@ public:
   const Context &context() const { return *context_; }
   /// The kernel of stage `stage` ("sparse_attention"), or null.
   const Kernel *find(std::string_view stage) const;
+  /// Every kernel, in the order of manifest().kernels.
+  const std::vector<Kernel> &kernels() const { return kernels_; }
 
   /// Launches `kernel` with its dynamic shared memory; `params` holds one
   /// pointer per manifest parameter. Asynchronous on `stream`.

@@ -4,7 +4,8 @@
  * wrong, in one line, for the calling thread. Nothing aborts the process.
  * Objects are thread-safe to use from several threads when each thread uses
  * its own objects; one object shared between threads needs the caller's
- * locking.
+ * locking, except a sattn_plan, which serializes the calls made on it (see
+ * sattn_plan_create).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -68,6 +69,7 @@ typedef struct sattn_block_mask {
 
 typedef struct sattn_context sattn_context;
 typedef struct sattn_kernels sattn_kernels;
+typedef struct sattn_plan sattn_plan;
 
 /* The status name ("SATTN_ERROR_NO_DEVICE") and the calling thread's last
  * error message ("" after a success). */
@@ -137,6 +139,100 @@ SATTN_API sattn_status sattn_sparse_attention(
     sattn_kernels *kernels, const sattn_tensor *q, const sattn_tensor *k,
     const sattn_tensor *v, const sattn_tensor *out,
     const sattn_block_mask *mask, float *lse, void *stream);
+
+/*===- Plans: the whole pipeline behind one call ---------------------------===*/
+
+/* A plan runs a whole variant (SPEC section 4: reorder, pool, score, select,
+ * tail bins, attention, unreorder) on the GPU, step by step.
+ *
+ * sattn_plan_create parses and validates the variant (a failure is
+ * SATTN_ERROR_INVALID_VARIANT with the field), gets its kernels exactly as
+ * sattn_kernels_compile does (tuning database, kernel cache, in-process
+ * compile), and allocates and zero-fills every workspace buffer of the
+ * manifest, and fills its constant tables, in one device allocation. After
+ * that, sattn_run neither allocates nor waits for the GPU. A variant that the
+ * GPU path cannot run yet is SATTN_ERROR_INVALID_VARIANT naming the reason
+ * ("stage sattn.pool has no GPU kernel yet", or linear.enabled: the linear
+ * path has no GPU kernels yet). The shapes are the variant's: q, k, v and
+ * out of every sattn_run are [batch, heads, S, head_dim] of problem.dtype.
+ * The variant is checked before the context: with a NULL context the call
+ * validates the variant alone (SATTN_ERROR_INVALID_ARGUMENT "context is
+ * null" when it would be planned), which needs no GPU.
+ *
+ * Thread-safety: distinct plans are independent and may run from distinct
+ * threads at once. Calls on one plan from several threads are serialized by
+ * the plan's own lock (they do not interleave); sattn_plan_destroy must not
+ * race with other calls on the same plan. The context must outlive its
+ * plans. */
+SATTN_API sattn_status sattn_plan_create(sattn_context *context,
+                                         const char *variant_json,
+                                         sattn_plan **out);
+SATTN_API void sattn_plan_destroy(sattn_plan *plan);
+
+/* out = the variant's attention of q over k, v at denoising step `step`
+ * (0-based; one forward pass each, so classifier-free guidance counts two),
+ * enqueued on `stream` (a CUstream; NULL: the legacy default stream) without
+ * waiting for it. Which kernels run follows the variant's schedule: a dense
+ * warm-up step runs dense attention; a refresh step recomputes the mask; a
+ * step between refreshes reuses the mask of the plan's last refresh (and
+ * runs as a refresh when this plan has not computed one yet). q, k, v and out
+ * are checked like sattn_sparse_attention's: shape, dtype, head_dim
+ * contiguous, other strides multiples of 8 elements, 16-byte aligned device
+ * memory of the context's GPU with enough bytes behind it. A negative step is
+ * SATTN_ERROR_INVALID_ARGUMENT. */
+SATTN_API sattn_status sattn_run(sattn_plan *plan, const sattn_tensor *q,
+                                 const sattn_tensor *k, const sattn_tensor *v,
+                                 const sattn_tensor *out, int64_t step,
+                                 void *stream);
+
+typedef enum sattn_step_kind {
+  SATTN_STEP_NONE = 0,    /* no step has run */
+  SATTN_STEP_DENSE = 1,   /* dense warm-up: no mask */
+  SATTN_STEP_REFRESH = 2, /* the mask was recomputed */
+  SATTN_STEP_REUSE = 3    /* the mask of the last refresh was reused */
+} sattn_step_kind;
+
+/* What a plan has done. The arrays are owned by the plan and stay valid
+ * until the next sattn_plan_stats on it or sattn_plan_destroy; copy what you
+ * keep. */
+typedef struct sattn_plan_statistics {
+  int64_t steps_run;             /* successful sattn_run calls */
+  int64_t last_step;             /* the step of the last one; -1: none */
+  sattn_step_kind last_kind;     /* how it ran */
+  int64_t last_refresh_step;     /* the step whose mask is in use; -1: none */
+  int64_t batch, heads;          /* head_density, head_recall: batch*heads
+                                    entries, index b*heads + h */
+  /* Per (batch, head), of the mask in use (the last refresh's; NULL before
+   * any): the kept share of key groups (mean over query blocks of kept / G,
+   * from the last selection level) and the estimated recall (mean over
+   * query blocks of the selected score mass; NULL when the kernels do not
+   * produce it). */
+  const float *head_density;
+  const float *head_recall;
+  /* Per stage of the manifest, in order (stage_names: "sattn.pool", ...):
+   * milliseconds of the last step's kernels of that stage, measured with
+   * CUDA events; -1 for a stage that launched nothing at that step. NULL
+   * unless profiling was on for the last step. */
+  int64_t stages;
+  const char *const *stage_names;
+  const float *stage_ms;
+} sattn_plan_statistics;
+
+/* Waits for the plan's last sattn_run to finish on the GPU (this is the one
+ * plan call that synchronizes), then fills `out`. */
+SATTN_API sattn_status sattn_plan_stats(sattn_plan *plan,
+                                        sattn_plan_statistics *out);
+
+/* How the plan's kernels came to be, as sattn_kernels_describe says it
+ * (from the cache or compiled, a cache note such as an entry that could not
+ * be stored, the tuning); the strings live as long as the plan. */
+SATTN_API sattn_status sattn_plan_describe(const sattn_plan *plan,
+                                           sattn_kernels_info *out);
+
+/* Profiling on (nonzero) or off: with it on, every sattn_run records a CUDA
+ * event before and after each stage's kernels (created here, once; still no
+ * synchronization in sattn_run), and sattn_plan_stats reports stage_ms. */
+SATTN_API sattn_status sattn_plan_set_profiling(sattn_plan *plan, int on);
 
 #ifdef __cplusplus
 }

@@ -7,8 +7,14 @@
 // caller's locking.
 //
 //   sattn::Context gpu(0);
+//   sattn::Plan plan(gpu, variantJson);          // the whole pipeline
+//   plan.run(q, k, v, out, step, stream);
+//
 //   sattn::Kernels kernels = sattn::Kernels::compile(gpu, variantJson);
 //   kernels.sparseAttention(q, k, v, out, mask, /*lse=*/nullptr, stream);
+//
+// A Plan, unlike the other objects, may be shared between threads: its calls
+// are serialized.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +26,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sattn {
 
@@ -119,6 +127,71 @@ public:
 private:
   explicit Kernels(sattn_kernels *handle) : h_(handle) {}
   detail::Owned<sattn_kernels, sattn_kernels_destroy> h_;
+};
+
+/// A variant's whole pipeline on a context's GPU (sattn_plan_create): kernels
+/// from the cache or compiled, workspace allocated once. The context must
+/// outlive it.
+class Plan {
+public:
+  Plan(const Context &context, const std::string &variantJson) {
+    sattn_plan *handle = nullptr;
+    check(sattn_plan_create(context.get(), variantJson.c_str(), &handle));
+    h_.reset(handle);
+  }
+  sattn_plan *get() const { return h_.get(); }
+
+  /// Step `step` of the schedule, asynchronous on `stream` (a CUstream;
+  /// nullptr: the legacy default).
+  void run(const sattn_tensor &q, const sattn_tensor &k, const sattn_tensor &v,
+           const sattn_tensor &out, int64_t step,
+           void *stream = nullptr) const {
+    check(sattn_run(get(), &q, &k, &v, &out, step, stream));
+  }
+
+  /// What the plan has done, copied out of the plan (waits for its last
+  /// step).
+  struct Stats {
+    int64_t stepsRun = 0, lastStep = -1, lastRefreshStep = -1;
+    sattn_step_kind lastKind = SATTN_STEP_NONE;
+    int64_t batch = 0, heads = 0;
+    std::vector<float> headDensity, headRecall; // empty before a refresh
+    /// (stage op, ms) of the last step; empty unless profiling was on.
+    std::vector<std::pair<std::string, float>> stageMs;
+  };
+  Stats stats() const {
+    sattn_plan_statistics raw;
+    check(sattn_plan_stats(get(), &raw));
+    Stats s;
+    s.stepsRun = raw.steps_run;
+    s.lastStep = raw.last_step;
+    s.lastRefreshStep = raw.last_refresh_step;
+    s.lastKind = raw.last_kind;
+    s.batch = raw.batch;
+    s.heads = raw.heads;
+    size_t n = size_t(raw.batch * raw.heads);
+    if (raw.head_density)
+      s.headDensity.assign(raw.head_density, raw.head_density + n);
+    if (raw.head_recall)
+      s.headRecall.assign(raw.head_recall, raw.head_recall + n);
+    if (raw.stage_ms)
+      for (int64_t i = 0; i < raw.stages; ++i)
+        s.stageMs.emplace_back(raw.stage_names[i], raw.stage_ms[i]);
+    return s;
+  }
+
+  void setProfiling(bool on) const {
+    check(sattn_plan_set_profiling(get(), on ? 1 : 0));
+  }
+
+  sattn_kernels_info describe() const {
+    sattn_kernels_info info;
+    check(sattn_plan_describe(get(), &info));
+    return info;
+  }
+
+private:
+  detail::Owned<sattn_plan, sattn_plan_destroy> h_;
 };
 
 } // namespace sattn

@@ -63,5 +63,49 @@ class CompileTest(unittest.TestCase):
         self.assertIn("SATTN_LIBRARY=/nonexistent/libsattn.so", result.stdout)
 
 
+def _have_gpu():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+class SparseAttentionWithoutGpuTest(unittest.TestCase):
+    """sattn.SparseAttention refuses what it cannot run before it needs
+    torch or a GPU, and says so when there is none."""
+
+    def test_an_invalid_variant_names_the_field(self):
+        with self.assertRaises(sattn.SattnError) as caught:
+            sattn.SparseAttention({"problem": {"heads": 0, "grid": [1, 8, 8]}})
+        self.assertEqual(caught.exception.status,
+                         "SATTN_ERROR_INVALID_VARIANT")
+        self.assertIn("sattn_plan_create: problem.heads",
+                      str(caught.exception))
+
+    def test_the_linear_path_is_refused(self):
+        with self.assertRaises(sattn.SattnError) as caught:
+            sattn.SparseAttention({"name": "lin",
+                                   "problem": {"heads": 2, "grid": [1, 8, 8]},
+                                   "linear": {"enabled": True}})
+        self.assertEqual(caught.exception.status,
+                         "SATTN_ERROR_INVALID_VARIANT")
+        self.assertIn("the linear path has no GPU kernels yet",
+                      str(caught.exception))
+
+    def test_a_json_text_that_does_not_parse_is_refused(self):
+        with self.assertRaises(sattn.SattnError) as caught:
+            sattn.SparseAttention('{"problem": ')
+        self.assertEqual(caught.exception.status,
+                         "SATTN_ERROR_INVALID_VARIANT")
+
+    @unittest.skipIf(_have_gpu(), "a GPU is present")
+    def test_no_gpu_is_a_clear_error(self):
+        with self.assertRaises(sattn.SattnError) as caught:
+            sattn.SparseAttention(EXAMPLES / "wan2.1-480p.json")
+        self.assertIn(caught.exception.status,
+                      ("SATTN_ERROR_NO_DRIVER", "SATTN_ERROR_NO_DEVICE"))
+
+
 if __name__ == "__main__":
     sys.exit(unittest.main())

@@ -4,6 +4,10 @@ The runtime of a C++ library, through ctypes: torch tensors in, torch
 tensors out, on the current torch CUDA stream.
 
     import sattn
+    attention = sattn.SparseAttention("examples/wan2.1-480p.json")
+    out = attention(q, k, v, step=step)   # the whole pipeline, one call
+    attention.stats()                     # step kinds, density, recall
+
     kernels = sattn.Kernels.compile("examples/wan2.1-480p.json")  # JIT, cached
     out = kernels.sparse_attention(q, k, v, groups, counts)
 
@@ -14,10 +18,11 @@ import ctypes
 import json
 import os
 
-from sattn._capi import (SATTN_BF16, SATTN_FP16, BlockMask, KernelsInfo,
-                         SattnError, Tensor, check, library)
+from sattn._capi import (SATTN_BF16, SATTN_FP16, STEP_KINDS, BlockMask,
+                         KernelsInfo, PlanStats, SattnError, Tensor, check,
+                         library)
 
-__all__ = ["Kernels", "SattnError", "compile"]
+__all__ = ["Kernels", "SattnError", "SparseAttention", "compile"]
 SattnError.__module__ = "sattn"  # tracebacks say sattn.SattnError
 
 
@@ -50,6 +55,40 @@ def compile(variant, arch="auto"):
     finally:
         lib.sattn_free(ptx)
         lib.sattn_free(manifest)
+
+
+def _device_index(device):
+    """The CUDA ordinal of `device` (None: torch's current device, or 0
+    without torch)."""
+    if isinstance(device, int):
+        return device
+    try:
+        import torch
+    except ImportError:
+        if device is None:
+            return 0
+        raise SattnError("SATTN_ERROR_INVALID_ARGUMENT",
+                         f"device {device!r} needs torch; pass an int")
+    if device is None:
+        return torch.cuda.current_device() if torch.cuda.is_available() else 0
+    d = torch.device(device)
+    if d.type != "cuda":
+        raise SattnError("SATTN_ERROR_INVALID_ARGUMENT",
+                         f"device {device!r} is not a CUDA device")
+    return d.index if d.index is not None else torch.cuda.current_device()
+
+
+def _info_dict(info):
+    return {
+        "arch": info.arch.decode(),
+        "from_cache": bool(info.from_cache),
+        "prepare_ms": info.prepare_ms,
+        "registers": info.registers,
+        "local_bytes": info.local_bytes,
+        "shared_bytes": info.shared_bytes,
+        "cache_note": info.cache_note.decode(),
+        "tuning": info.tuning.decode(),
+    }
 
 
 def _tensor(name, t):
@@ -133,16 +172,7 @@ class Kernels:
         info = KernelsInfo()
         check(self._lib.sattn_kernels_describe(self._kernels,
                                                ctypes.byref(info)))
-        return {
-            "arch": info.arch.decode(),
-            "from_cache": bool(info.from_cache),
-            "prepare_ms": info.prepare_ms,
-            "registers": info.registers,
-            "local_bytes": info.local_bytes,
-            "shared_bytes": info.shared_bytes,
-            "cache_note": info.cache_note.decode(),
-            "tuning": info.tuning.decode(),
-        }
+        return _info_dict(info)
 
     def close(self):
         if self._kernels:
@@ -180,3 +210,114 @@ class Kernels:
             ctypes.byref(tv), ctypes.byref(to), ctypes.byref(mask),
             _pointer("lse", lse, torch.float32), stream))
         return out
+
+
+class SparseAttention:
+    """A variant's whole pipeline (reorder, pooling, scoring, selection, tail
+    bins, attention, unreorder) on the GPU, as a drop-in for
+    `F.scaled_dot_product_attention(q, k, v)` in a DiT block:
+
+        attention = sattn.SparseAttention("examples/wan2.1-480p.json")
+        out = attention(q, k, v, step=i)
+
+    `variant` is a dict, JSON text or a path; its problem section fixes the
+    shapes (q, k, v: [batch, heads, tokens, head_dim], any strides with
+    head_dim contiguous, so [B, S, H, D] tensors viewed as [B, H, S, D] work
+    without a copy). `step` is the denoising step (one forward pass each):
+    it decides between dense warm-up, a mask refresh and reusing the last
+    mask. Kernels come from the kernel cache or are compiled in process;
+    the workspace is allocated here, once. Each call runs on the current
+    torch CUDA stream and does not wait for it."""
+
+    def __init__(self, variant, device=None, profile=False):
+        lib = library()
+        self._lib = lib
+        self._context = ctypes.c_void_p()
+        self._plan = ctypes.c_void_p()
+        text = _variant_json(variant)
+        # Without a context sattn_plan_create checks only the variant: a bad
+        # one is refused the same way with or without torch and a GPU.
+        status = lib.sattn_plan_create(None, text.encode(),
+                                       ctypes.byref(self._plan))
+        if lib.sattn_status_name(status) != b"SATTN_ERROR_INVALID_ARGUMENT":
+            check(status)
+        self.variant = json.loads(text)
+        self.device = _device_index(device)
+        check(lib.sattn_context_create(self.device,
+                                       ctypes.byref(self._context)))
+        try:
+            check(lib.sattn_plan_create(self._context, text.encode(),
+                                        ctypes.byref(self._plan)))
+            if profile:
+                self.set_profiling(True)
+        except BaseException:
+            self.close()
+            raise
+
+    def __call__(self, q, k, v, step=0, out=None):
+        """The attention of q over k, v at denoising step `step`; returns
+        `out` (a new tensor like q when None)."""
+        import torch
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise SattnError("SATTN_ERROR_INVALID_ARGUMENT",
+                             f"step must be an int, not "
+                             f"{type(step).__name__}")
+        if out is None:
+            out = torch.empty_like(q)
+        tq, tk, tv, to = (_tensor(n, t) for n, t in
+                          (("q", q), ("k", k), ("v", v), ("out", out)))
+        stream = torch.cuda.current_stream(q.device).cuda_stream
+        check(self._lib.sattn_run(self._plan, ctypes.byref(tq),
+                                  ctypes.byref(tk), ctypes.byref(tv),
+                                  ctypes.byref(to), step, stream))
+        return out
+
+    def stats(self):
+        """What the plan has done (waits for its last step): steps_run,
+        last_step, last_kind ("dense", "refresh", "reuse" or None),
+        last_refresh_step (None before any), head_density and head_recall
+        ([batch][heads] lists of the mask in use; None before a refresh),
+        stage_ms (a list of [stage, milliseconds] of the last step, None
+        unless profiling)."""
+        s = PlanStats()
+        check(self._lib.sattn_plan_stats(self._plan, ctypes.byref(s)))
+        B, H = s.batch, s.heads
+
+        def per_head(array):
+            if not array:
+                return None
+            return [[array[b * H + h] for h in range(H)] for b in range(B)]
+
+        return {
+            "steps_run": s.steps_run,
+            "last_step": s.last_step if s.last_step >= 0 else None,
+            "last_kind": STEP_KINDS.get(s.last_kind),
+            "last_refresh_step": (s.last_refresh_step
+                                  if s.last_refresh_step >= 0 else None),
+            "head_density": per_head(s.head_density),
+            "head_recall": per_head(s.head_recall),
+            "stage_ms": ([[s.stage_names[i].decode(), s.stage_ms[i]]
+                          for i in range(s.stages)]
+                         if s.stage_ms else None),
+        }
+
+    def set_profiling(self, on=True):
+        """Per-stage CUDA-event timings of each step in stats()."""
+        check(self._lib.sattn_plan_set_profiling(self._plan, int(bool(on))))
+
+    def describe(self):
+        """How the kernels came to be (as Kernels.describe)."""
+        info = KernelsInfo()
+        check(self._lib.sattn_plan_describe(self._plan, ctypes.byref(info)))
+        return _info_dict(info)
+
+    def close(self):
+        if self._plan:
+            self._lib.sattn_plan_destroy(self._plan)
+            self._plan = ctypes.c_void_p()
+        if self._context:
+            self._lib.sattn_context_destroy(self._context)
+            self._context = ctypes.c_void_p()
+
+    def __del__(self):
+        self.close()

@@ -56,6 +56,25 @@ class BlockMask(ctypes.Structure):
     ]
 
 
+class PlanStats(ctypes.Structure):
+    _fields_ = [
+        ("steps_run", ctypes.c_int64),
+        ("last_step", ctypes.c_int64),
+        ("last_kind", ctypes.c_int),
+        ("last_refresh_step", ctypes.c_int64),
+        ("batch", ctypes.c_int64),
+        ("heads", ctypes.c_int64),
+        ("head_density", ctypes.POINTER(ctypes.c_float)),
+        ("head_recall", ctypes.POINTER(ctypes.c_float)),
+        ("stages", ctypes.c_int64),
+        ("stage_names", ctypes.POINTER(ctypes.c_char_p)),
+        ("stage_ms", ctypes.POINTER(ctypes.c_float)),
+    ]
+
+
+STEP_KINDS = {0: None, 1: "dense", 2: "refresh", 3: "reuse"}
+
+
 def _candidates():
     here = pathlib.Path(__file__).resolve().parent
     yield here / "libsattn.so"
@@ -118,6 +137,24 @@ def library():
         ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
         ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
         ctypes.POINTER(BlockMask), ctypes.c_void_p, ctypes.c_void_p]
+    lib.sattn_plan_create.restype = ctypes.c_int
+    lib.sattn_plan_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                      ctypes.POINTER(ctypes.c_void_p)]
+    lib.sattn_plan_destroy.restype = None
+    lib.sattn_plan_destroy.argtypes = [ctypes.c_void_p]
+    lib.sattn_run.restype = ctypes.c_int
+    lib.sattn_run.argtypes = [
+        ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
+        ctypes.POINTER(Tensor), ctypes.POINTER(Tensor), ctypes.c_int64,
+        ctypes.c_void_p]
+    lib.sattn_plan_stats.restype = ctypes.c_int
+    lib.sattn_plan_stats.argtypes = [ctypes.c_void_p,
+                                     ctypes.POINTER(PlanStats)]
+    lib.sattn_plan_set_profiling.restype = ctypes.c_int
+    lib.sattn_plan_set_profiling.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.sattn_plan_describe.restype = ctypes.c_int
+    lib.sattn_plan_describe.argtypes = [ctypes.c_void_p,
+                                        ctypes.POINTER(KernelsInfo)]
     _lib = lib
     return lib
 
