@@ -180,11 +180,12 @@ Status LaunchProgram::build(const Manifest &manifest,
         }
         case ManifestParam::Role::Scalar: {
           if (param.source == "density") {
-            if (param.type != "f32")
-              return badKernels(where + ": source density needs type f32, "
-                                        "not " +
+            if (param.type != "f32" && param.type != "f64")
+              return badKernels(where + ": source density needs type f32 or "
+                                        "f64, not " +
                                 param.type);
             patch.what = Patch::What::Density;
+            patch.wide = param.type == "f64";
             program.patches_.push_back(patch);
           } else if (param.source == "dense") {
             if (param.type != "i32" && param.type != "i64")
@@ -228,7 +229,7 @@ Status LaunchProgram::build(const Manifest &manifest,
   return Status::ok();
 }
 
-void LaunchProgram::bind(const IoBinding &io, float density, bool dense) {
+void LaunchProgram::bind(const IoBinding &io, double density, bool dense) {
   for (const Patch &patch : patches_) {
     uint64_t &slot = launches_[patch.launch].slots[patch.slot];
     switch (patch.what) {
@@ -244,7 +245,10 @@ void LaunchProgram::bind(const IoBinding &io, float density, bool dense) {
       break;
     }
     case Patch::What::Density:
-      put(slot, density);
+      if (patch.wide)
+        put(slot, density);
+      else
+        put(slot, float(density));
       break;
     case Patch::What::Dense:
       if (patch.wide)

@@ -92,8 +92,9 @@ public:
                       LaunchProgram &out);
 
   /// Sets the per-call slots of every launch: the caller's tensors, the
-  /// step's density (f32) and dense flag (1 on a dense step).
-  void bind(const IoBinding &io, float density, bool dense);
+  /// step's density (f32 or f64 slots; topk counts need the f64) and
+  /// dense flag (1 on a dense step).
+  void bind(const IoBinding &io, double density, bool dense);
 
   const std::vector<Launch> &launches() const { return launches_; }
 
@@ -104,7 +105,8 @@ private:
     What what = What::Address;
     int io = 0;        // Address, Stride: the IoTensor
     int dim = 0;       // Stride
-    bool wide = false; // an i64 slot (else i32) for Stride and Dense
+    bool wide = false; // an i64 slot (else i32) for Stride and Dense, an
+                       // f64 slot (else f32) for Density
   };
   std::vector<Launch> launches_;
   std::vector<Patch> patches_;

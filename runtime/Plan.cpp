@@ -233,7 +233,7 @@ Status Plan::run(const sattn_tensor &q, const sattn_tensor &k,
     for (int d = 0; d < 3; ++d)
       io[i].strides[d] = tensors[i]->strides[d];
   }
-  program_.bind(io, dense ? 1.0f : float(scheduled.density), dense);
+  program_.bind(io, dense ? 1.0 : scheduled.density, dense);
   Status launched = launchStep(kind, stream);
   if (!launched.isOk()) {
     // A refresh cut short leaves no mask worth reusing.

@@ -22,13 +22,15 @@
 // CHECK-SAME: %{{.*}}: !llvm.ptr<1> {sattn.param = {name = "tail_log_counts", operand = 7 : i64, role = "buffer"}}
 // CHECK-SAME: %{{.*}}: i32 {sattn.param = {name = "seq_len", role = "scalar", value = 70 : i32}}
 // CHECK-SAME: %{{.*}}: i32 {sattn.param = {name = "capacity", role = "scalar", value = 3 : i32}}
-// CHECK-SAME: %{{.*}}: f32 {sattn.param = {name = "scale", role = "scalar", value = 1.250000e-01 : f32}})
+// CHECK-SAME: %{{.*}}: f32 {sattn.param = {name = "scale", role = "scalar", value = 1.250000e-01 : f32}}
+// CHECK-SAME: %{{.*}}: i32 {sattn.param = {name = "dense", role = "scalar", source = "dense"}})
 // CHECK-SAME: kernel
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME: sattn.dynamic_smem = 0 : i64
 // CHECK-SAME: sattn.grid = array<i64: 2, 2, 1>
 // CHECK-SAME: sattn.grid_formula = ["ceildiv(S, 64)", "H", "B"]
 // CHECK-SAME: sattn.stage = "sparse_attention"
+// CHECK-SAME: sattn.when = "always"
 // The online softmax: warp-wide dot products, base-2 exponentials.
 // CHECK: gpu.shuffle xor
 // CHECK: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"

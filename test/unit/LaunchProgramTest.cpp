@@ -113,7 +113,8 @@ Manifest handMade() {
              {buffer("scores", "pool_0.means"),
               buffer("counts", "select_1.counts"),
               source("density", "f32", "density"),
-              scalar("big", "i64", 5000000000.0)}),
+              scalar("big", "i64", 5000000000.0),
+              source("density", "f64", "density")}),
       kernel("attn_k", "sparse_attention", KernelWhen::Sparse,
              {buffer("q", "q"), buffer("k", "k"), buffer("v", "v"),
               buffer("counts", "select_1.counts"),
@@ -206,7 +207,7 @@ TEST(LaunchProgram, BindsEveryArgument) {
   LaunchProgram program;
   ASSERT_TRUE(LaunchProgram::build(m, kOwned, program).isOk());
   IoBinding io = callerTensors();
-  program.bind(io, 0.25f, false);
+  program.bind(io, 0.29, false);
 
   const Launch &pool = launchOf(program, m, "pool_k");
   EXPECT_EQ(slotAs<uint64_t>(pool, 0), 0xa000u);
@@ -218,8 +219,10 @@ TEST(LaunchProgram, BindsEveryArgument) {
   EXPECT_EQ(slotAs<int32_t>(pool, 6), 16);
 
   const Launch &select = launchOf(program, m, "select_k");
-  EXPECT_EQ(slotAs<float>(select, 2), 0.25f);
+  EXPECT_EQ(slotAs<float>(select, 2), 0.29f);
   EXPECT_EQ(slotAs<int64_t>(select, 3), 5000000000);
+  // An f64 slot keeps the double: topk counts floor(density * G) with it.
+  EXPECT_EQ(slotAs<double>(select, 4), 0.29);
 
   const Launch &attn = launchOf(program, m, "attn_k");
   EXPECT_EQ(slotAs<uint64_t>(attn, 1), 0xb000u);
@@ -242,7 +245,7 @@ TEST(LaunchProgram, BindsEveryArgument) {
   // A dense step: dense = 1 (i32 and i64), density 1; new tensors rebind.
   io[kIoQ].address = 0xe000;
   io[kIoQ].strides = {1024, 512, 128};
-  program.bind(io, 1.0f, true);
+  program.bind(io, 1.0, true);
   EXPECT_EQ(slotAs<uint64_t>(pool, 0), 0xe000u);
   EXPECT_EQ(slotAs<int64_t>(pool, 3), 128);
   EXPECT_EQ(slotAs<int32_t>(attn, 6), 1);

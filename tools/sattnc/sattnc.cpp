@@ -19,6 +19,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -157,11 +158,27 @@ std::string humanBytes(int64_t bytes) {
 std::string summary(const sattn::Manifest &m) {
   std::string line;
   raw_string_ostream os(line);
-  os << m.kernels.size() << " kernel" << (m.kernels.size() == 1 ? "" : "s");
-  for (const sattn::ManifestKernel &k : m.kernels)
-    os << " [" << k.name << ": grid " << k.grid[0] << "x" << k.grid[1] << "x"
-       << k.grid[2] << ", block " << k.block[0] << ", " << k.params.size()
-       << " params]";
+  // Kernels counted per stage in launch order; the attention kernel's
+  // launch shape in full.
+  os << m.kernels.size() << " kernel" << (m.kernels.size() == 1 ? "" : "s")
+     << ":";
+  std::vector<std::pair<std::string, int>> perStage;
+  for (const sattn::ManifestKernel &k : m.kernels) {
+    auto it = std::find_if(perStage.begin(), perStage.end(),
+                           [&](const auto &e) { return e.first == k.stage; });
+    if (it == perStage.end())
+      perStage.emplace_back(k.stage, 1);
+    else
+      ++it->second;
+  }
+  for (auto &[stage, count] : perStage) {
+    os << " " << stage << (count > 1 ? "x" + std::to_string(count) : "");
+    for (const sattn::ManifestKernel &k : m.kernels)
+      if (k.stage == stage && stage == "sparse_attention")
+        os << " [" << k.name << ": grid " << k.grid[0] << "x" << k.grid[1]
+           << "x" << k.grid[2] << ", block " << k.block[0] << ", "
+           << k.params.size() << " params]";
+  }
   std::map<std::string, int> pending;
   for (const sattn::ManifestStage &s : m.stages)
     if (s.kernels.empty())
