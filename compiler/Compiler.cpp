@@ -184,7 +184,9 @@ ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
     }
     if (attr.get("scratch")) {
       ManifestBuffer buffer;
-      buffer.name = names.stageName(stageOp) + "." + param.name;
+      buffer.name = attr.get("shared")
+                        ? param.name
+                        : names.stageName(stageOp) + "." + param.name;
       buffer.kind = ManifestBuffer::Kind::Workspace;
       buffer.dtype = attr.getAs<StringAttr>("dtype").str();
       for (Attribute d : attr.getAs<ArrayAttr>("shape"))

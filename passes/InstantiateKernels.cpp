@@ -266,11 +266,39 @@ struct SattnInstantiateKernelsPass
     p.scale = op.getScale().convertToDouble();
     if (std::string problem = scoreKernelProblem(p); !problem.empty())
       return op.emitOpError() << "the score kernel cannot take " << problem;
+    // softmax-sum: the first level's kernel runs on tensor cores where the
+    // shape fits, summing the tile probabilities once at the finest level;
+    // finer levels then derive their scores from those sums.
+    ArrayRef<int64_t> levels = scoring.getLevels();
+    ScoreKernelParams first = p;
+    first.group = levels.empty() ? p.group : levels.front();
+    first.parentGroup = 0;
+    first.fineGroup = levels.size() > 1 ? levels.back() : 0;
+    bool mma = scoreMmaWarps(first) > 0;
+    auto type = op.getScores().getType();
+    SmallVector<int64_t> fineShape(type.getShape());
+    if (first.fineGroup)
+      fineShape[3] = (p.seqLen + first.fineGroup - 1) / first.fineGroup;
     p.name = uniqueName(symbols, "sattn_score");
-    gpu::GPUFuncOp func = buildScoreKernel(builder, kernels, p);
+    gpu::GPUFuncOp func;
+    if (mma && !p.parentGroup) {
+      p.fineGroup = first.fineGroup;
+      func = buildScoreMmaKernel(builder, kernels, p);
+      int64_t rows = p.blockQ * scoreMmaBlocksPerCta(p);
+      recordRowGrid(func, "score", op.getQueryMeans().getType(), p.seqLen,
+                    rows, "refresh");
+    } else {
+      if (mma) {
+        p.fromFine = true;
+        p.fineGroup = first.fineGroup;
+      }
+      func = buildScoreKernel(builder, kernels, p);
+      recordRowGrid(func, "score", op.getQueryMeans().getType(), p.seqLen,
+                    p.blockQ, "refresh");
+    }
     symbols.insert(func);
-    recordRowGrid(func, "score", op.getQueryMeans().getType(), p.seqLen,
-                  p.blockQ, "refresh");
+    if (mma && first.fineGroup)
+      setScratch(func, "fine_scores", fineShape, "f32", /*shared=*/true);
     auto operand = [&](unsigned odsIndex) {
       auto [start, length] = op.getODSOperandIndexAndLength(odsIndex);
       return length ? int(start) : -1;

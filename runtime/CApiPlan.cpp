@@ -56,4 +56,14 @@ sattn_status sattn_plan_set_profiling(sattn_plan *plan, int on) {
   });
 }
 
+sattn_status sattn_plan_buffer(sattn_plan *plan, const char *name,
+                               void **device_pointer, int64_t *bytes) {
+  return guarded([&] {
+    if (!plan || !name || !device_pointer || !bytes)
+      return Status::invalid("sattn_plan_buffer: plan, name, device_pointer "
+                             "and bytes must not be null");
+    return plan->impl->buffer(name, *device_pointer, *bytes);
+  });
+}
+
 } // extern "C"

@@ -345,4 +345,17 @@ Status Plan::stats(sattn_plan_statistics &out) {
   return Status::ok();
 }
 
+Status Plan::buffer(const std::string &name, void *&address, int64_t &bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = addresses_.find(name);
+  if (it == addresses_.end())
+    return Status::invalid("sattn_plan_buffer: the plan owns no buffer named \"" +
+                           name + "\" (q, k, v and out are the caller's)");
+  for (const ManifestBuffer &b : module_->manifest().buffers)
+    if (b.name == name)
+      bytes = b.bytes();
+  address = reinterpret_cast<void *>(uintptr_t(it->second));
+  return Status::ok();
+}
+
 } // namespace sattn

@@ -41,6 +41,8 @@ public:
   /// Waits for the last run, then fills `out` (arrays owned by the plan).
   Status stats(sattn_plan_statistics &out);
   Status setProfiling(bool on);
+  /// A workspace or constant buffer of the manifest, by name.
+  Status buffer(const std::string &name, void *&address, int64_t &bytes);
 
   const KernelModule &module() const { return *module_; }
 

@@ -234,6 +234,17 @@ SATTN_API sattn_status sattn_plan_describe(const sattn_plan *plan,
  * synchronization in sattn_run), and sattn_plan_stats reports stage_ms. */
 SATTN_API sattn_status sattn_plan_set_profiling(sattn_plan *plan, int on);
 
+/* The device address and size of one of the plan's own buffers (workspace
+ * or constant), by its manifest name ("select_8.groups", "token_order"; the
+ * manifest of sattn_compile lists them): for inspecting what the stages
+ * computed, e.g. the index lists of the mask in use, after
+ * sattn_plan_stats has waited for the last step. The memory belongs to the
+ * plan; the next sattn_run may overwrite it. An unknown name (or one of q,
+ * k, v, out, which are the caller's) is SATTN_ERROR_INVALID_ARGUMENT. */
+SATTN_API sattn_status sattn_plan_buffer(sattn_plan *plan, const char *name,
+                                         void **device_pointer,
+                                         int64_t *bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,8 +16,8 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage/bin" "$stage/lib" "$stage/bench-kernels"
-for program in SparseAttentionGpuTest sattn-bench sattn-tune embed-cpp \
-               LibraryTest; do
+for program in SparseAttentionGpuTest PlanGpuTest sattn-bench sattn-tune \
+               embed-cpp LibraryTest; do
   [[ -x $build/bin/$program ]] || { echo "missing $build/bin/$program" >&2; exit 1; }
   objcopy --strip-unneeded "$build/bin/$program" "$stage/bin/$program"
 done

@@ -3,7 +3,7 @@
 # scripts/gpu-bundle.sh. Each named group writes its logs and JSON results
 # under $OUT (default: out-gpu) and prints a summary line.
 #
-#   scripts/gpu-checks.sh tests sanitize library bench tune-test
+#   scripts/gpu-checks.sh tests sanitize plan library bench tune-test
 #   scripts/gpu-checks.sh sweeps        # sattn-tune on wan2.1-480p and
 #                                       # cogvideox-5b at 10 % and 50 %
 #                                       # (SWEEP_VARIANTS, SWEEP_BUDGET)
@@ -40,6 +40,25 @@ group_sanitize() {
     "$carry/bin/SparseAttentionGpuTest" --gtest_filter='*_S128_*' \
     >"$out/racecheck.log" 2>&1
   echo "racecheck: rc=$? $(tail -1 "$out/racecheck.log")"
+}
+
+group_plan() {
+  SATTN_GPU_KERNELS=$carry/gpu-kernels "$carry/bin/PlanGpuTest" \
+    --gtest_output=json:"$out/plan-tests.json" >"$out/plan-tests.log" 2>&1
+  echo "plan tests: rc=$?;" \
+    "$(grep -E '^\[  (PASSED|FAILED) ' "$out/plan-tests.log" | tr '\n' ' ')"
+  grep -E '^\[  FAILED  \]|Failure|Expected|Which is|error' \
+    "$out/plan-tests.log" | head -30
+  (cd test/python && python3 test_plan_gpu.py -v) >"$out/python-plan.log" 2>&1
+  echo "python plan test: rc=$? $(tail -1 "$out/python-plan.log")"
+  python3 examples/dit-sparse/dit_sparse.py >"$out/dit-sparse.log" 2>&1
+  echo "dit example: rc=$?"; tail -12 "$out/dit-sparse.log"
+}
+
+group_plan_bench() {
+  python3 bench/plan_bench.py examples/wan2.1-480p.json --density 0.1 \
+    --json "$out/plan-wan2.1-480p-d0.1.json" 2>&1 | tee "$out/plan-bench.log" |
+    grep -v Warning | tail -12
 }
 
 group_library() {

@@ -173,11 +173,14 @@ void setParamSource(gpu::GPUFuncOp func, StringRef name, StringRef source) {
 }
 
 void setScratch(gpu::GPUFuncOp func, StringRef name, ArrayRef<int64_t> shape,
-                StringRef dtype) {
+                StringRef dtype, bool shared) {
   Builder b(func.getContext());
-  updateParam(func, name, "buffer",
-              {b.getNamedAttr("shape", b.getI64ArrayAttr(shape)),
-               b.getNamedAttr("dtype", b.getStringAttr(dtype))});
+  SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("shape", b.getI64ArrayAttr(shape)),
+      b.getNamedAttr("dtype", b.getStringAttr(dtype))};
+  if (shared)
+    fields.push_back(b.getNamedAttr("shared", b.getUnitAttr()));
+  updateParam(func, name, "buffer", fields);
 }
 
 Value globalView(ImplicitLocOpBuilder &b, Value pointer, Type element) {

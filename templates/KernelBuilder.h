@@ -104,9 +104,13 @@ void setParamValue(mlir::gpu::GPUFuncOp func, llvm::StringRef name,
 void setParamSource(mlir::gpu::GPUFuncOp func, llvm::StringRef name,
                     llvm::StringRef source);
 
-/// Records the shape and dtype of scratch buffer parameter `name`.
+/// Records the shape and dtype of scratch buffer parameter `name`. A
+/// scratch buffer is the stage op's own (`<stage>.<name>` in the manifest),
+/// or with `shared` one buffer called `name` that several ops' kernels
+/// write and read (in stage order).
 void setScratch(mlir::gpu::GPUFuncOp func, llvm::StringRef name,
-                llvm::ArrayRef<int64_t> shape, llvm::StringRef dtype);
+                llvm::ArrayRef<int64_t> shape, llvm::StringRef dtype,
+                bool shared = false);
 
 /// A `memref<?xelement, global>` view of a raw global pointer.
 mlir::Value globalView(mlir::ImplicitLocOpBuilder &b, mlir::Value pointer,

@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -380,9 +381,13 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   MLIRContext *ctx = builder.getContext();
   const bool softmaxSum = p.aggregate == ScoreAggregate::SoftmaxSum;
   const bool hasParent = p.parentGroup > 0;
-  std::vector<KernelParam> params = {KernelParam::buffer(ctx, "query_means"),
-                                     KernelParam::buffer(ctx, "key_means"),
-                                     KernelParam::buffer(ctx, "scores")};
+  std::vector<KernelParam> params;
+  if (p.fromFine)
+    params.push_back(KernelParam::scratch(ctx, "fine_scores"));
+  else
+    params = {KernelParam::buffer(ctx, "query_means"),
+              KernelParam::buffer(ctx, "key_means")};
+  params.push_back(KernelParam::buffer(ctx, "scores"));
   if (hasParent)
     for (const char *name : {"parent_groups", "parent_counts", "parent_scores"})
       params.push_back(KernelParam::buffer(ctx, name));
@@ -402,17 +407,20 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   const int64_t numKeyRows = softmaxSum ? ceilDiv(s, p.poolK) : numGroups;
   const int64_t keyRowsPerGroup = softmaxSum ? p.group / p.poolK : 1;
 
-  Value queryMeans = globalView(b, sig.arg("query_means"), f32);
-  Value keyMeans = globalView(b, sig.arg("key_means"), f32);
   Value scores = globalView(b, sig.arg("scores"), f32);
-  Value scratch = m.shared(32, f32);
-
-  // The block's query rows, pre-scaled (base 2 for softmax-sum), zero past
-  // the end of the sequence.
-  Value qv = m.shared(queryRows * d, f32);
+  Value queryMeans, keyMeans, scratch, qv;
+  if (!p.fromFine) {
+    queryMeans = globalView(b, sig.arg("query_means"), f32);
+    keyMeans = globalView(b, sig.arg("key_means"), f32);
+    scratch = m.shared(32, f32);
+    // The block's query rows, pre-scaled (base 2 for softmax-sum), zero
+    // past the end of the sequence.
+    qv = m.shared(queryRows * d, f32);
+  }
   double qScale = softmaxSum ? p.scale * kLog2e : p.scale;
   Value firstQueryRow = m.mul(m.blockX, m.index(queryRows));
   Value queryBase = m.mul(m.batchHead, m.index(numQueryRows));
+  if (!p.fromFine)
   m.forThreads(m.index(queryRows * d), [&](Value idx) {
     Value a = m.div(idx, m.index(d)), e = m.rem(idx, m.index(d));
     Value qRow = m.add(firstQueryRow, a);
@@ -472,7 +480,7 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   // softmax-sum: each query tile's max and normalizer over ALL key tiles
   // (an online softmax per thread, merged across the block).
   SmallVector<Value> rowMax, inverseSum;
-  if (softmaxSum) {
+  if (softmaxSum && !p.fromFine) {
     SmallVector<Value> init;
     for (int64_t a = 0; a < queryRows; ++a) {
       init.push_back(m.f32(-INFINITY));
@@ -515,6 +523,21 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
       hasParent ? globalView(b, sig.arg("parent_scores"), f32) : Value();
   m.forThreads(m.index(numGroups), [&](Value j) {
     auto real = [&]() -> Value {
+      if (p.fromFine) {
+        // The sum of this group's children at the finest level.
+        const int64_t fineGroups = ceilDiv(s, p.fineGroup);
+        const int64_t children = p.group / p.fineGroup;
+        Value fine = globalView(b, sig.arg("fine_scores"), f32);
+        Value first = m.mul(j, m.index(children));
+        Value last = m.min(m.add(first, m.index(children)),
+                           m.index(fineGroups));
+        Value base = m.mul(m.row, m.index(fineGroups));
+        return m.loopCarry(first, last, m.index(1), {m.f32(0)},
+                           [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                             return {m.addf(acc[0],
+                                            m.load(fine, m.add(base, c)))};
+                           })[0];
+      }
       if (!softmaxSum) {
         Value dot = dots(j)[0];
         Value n = m.min(m.index(p.group),
@@ -551,6 +574,280 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
     }
     m.store(value, scores, m.add(m.mul(m.row, m.index(numGroups)), j));
   });
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+//===----------------------------------------------------------------------===//
+// Score on tensor cores (softmax-sum, first level)
+//===----------------------------------------------------------------------===//
+
+namespace {
+constexpr int64_t kScoreChunk = 32;             // key tiles per smem stage
+constexpr int64_t kScoreAccBytes = 32 * 1024;   // per-CTA score sums
+int64_t scoreQueryTiles(const ScoreKernelParams &p) {
+  return p.blockQ / p.poolQ;
+}
+int64_t scoreAccGroups(const ScoreKernelParams &p) {
+  return ceilDiv(p.seqLen, p.fineGroup ? p.fineGroup : p.group);
+}
+} // namespace
+
+int64_t scoreMmaWarps(const ScoreKernelParams &p) {
+  int64_t tiles = scoreQueryTiles(p);
+  if (p.aggregate != ScoreAggregate::SoftmaxSum || p.parentGroup ||
+      p.fromFine || 16 % tiles != 0 || p.headDim % 16 != 0)
+    return 0;
+  int64_t perWarp = (16 / tiles) * scoreAccGroups(p) * 4;
+  return std::min<int64_t>(4, kScoreAccBytes / perWarp);
+}
+
+int64_t scoreMmaBlocksPerCta(const ScoreKernelParams &p) {
+  return scoreMmaWarps(p) * (16 / scoreQueryTiles(p));
+}
+
+gpu::GPUFuncOp buildScoreMmaKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                                   const ScoreKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  const int64_t warps = scoreMmaWarps(p), threads = 32 * warps;
+  const int64_t d = p.headDim, s = p.seqLen, qt = scoreQueryTiles(p);
+  const int64_t fineGroup = p.fineGroup ? p.fineGroup : p.group;
+  const int64_t fineGroups = ceilDiv(s, fineGroup);
+  const int64_t levelGroups = ceilDiv(s, p.group);
+  const int64_t tilesPerFine = fineGroup / p.poolK;
+  const int64_t childrenPerGroup = p.group / fineGroup;
+  const int64_t numQueryTiles = ceilDiv(s, p.poolQ);
+  const int64_t numKeyTiles = ceilDiv(s, p.poolK);
+  const int64_t numBlocks = ceilDiv(s, p.blockQ);
+  const int64_t blocksPerWarp = 16 / qt, blocksPerCta = warps * blocksPerWarp;
+  const int64_t pitch = d + 8; // halves: conflict-free fragment loads
+  const bool writeFine = p.fineGroup && p.fineGroup != p.group;
+
+  std::vector<KernelParam> params = {KernelParam::buffer(ctx, "query_means"),
+                                     KernelParam::buffer(ctx, "key_means"),
+                                     KernelParam::buffer(ctx, "scores")};
+  if (writeFine)
+    params.push_back(KernelParam::scratch(ctx, "fine_scores"));
+  Signature sig = startKernel(builder, module, p.name, params, threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+  Type f32 = b.getF32Type(), f16 = b.getF16Type();
+  auto f32x2 = VectorType::get({2}, f32), f16x2 = VectorType::get({2}, f16);
+  auto f32x4 = VectorType::get({4}, f32), f16x4 = VectorType::get({4}, f16);
+
+  Value queryMeans = globalView(b, sig.arg("query_means"), f32);
+  Value keyMeans = globalView(b, sig.arg("key_means"), f32);
+  Value keys = m.shared(kScoreChunk * pitch, f16);
+  Value acc = m.shared(blocksPerCta * fineGroups, f32);
+  m.forThreads(m.index(blocksPerCta * fineGroups),
+               [&](Value i) { m.store(m.f32(0), acc, i); });
+
+  Value group = m.div(m.lane, m.index(4)), quad = m.rem(m.lane, m.index(4));
+  Value pairCol = m.mul(quad, m.index(2));
+  // This warp's 16 query tiles.
+  Value firstTile = m.mul(m.add(m.mul(m.blockX, m.index(warps)), m.warp),
+                          m.index(16));
+  Value rows[2] = {m.add(firstTile, group),
+                   m.add(firstTile, m.add(group, m.index(8)))};
+  Value rowValid[2] = {m.ult(rows[0], m.index(numQueryTiles)),
+                       m.ult(rows[1], m.index(numQueryTiles))};
+  Value queryBase = m.mul(m.batchHead, m.index(numQueryTiles));
+
+  // A fragments, pre-scaled into base 2, rows past the end zero.
+  double qScale = p.scale * kLog2e;
+  auto zero2 = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(f32x2, b.getF32FloatAttr(0)));
+  auto qPair = [&](int r, Value col) {
+    Value safe = m.select(rowValid[r], rows[r], m.index(0));
+    Value at = m.add(m.mul(m.add(queryBase, safe), m.index(d)), col);
+    Value v = vector::LoadOp::create(b, f32x2, queryMeans, ValueRange{at});
+    v = arith::MulFOp::create(
+        b, v,
+        arith::ConstantOp::create(
+            b, DenseElementsAttr::get(f32x2, b.getF32FloatAttr(qScale))));
+    v = m.select(rowValid[r], v, zero2);
+    return arith::TruncFOp::create(b, f16x2, v).getResult();
+  };
+  SmallVector<SmallVector<Value>> aFrag;
+  for (int64_t kk = 0; kk < d / 16; ++kk) {
+    Value col = m.add(m.index(kk * 16), pairCol);
+    Value col8 = m.add(col, m.index(8));
+    aFrag.push_back({qPair(0, col), qPair(1, col), qPair(0, col8),
+                     qPair(1, col8)});
+  }
+
+  // Key tiles [chunk, chunk + 32) into shared memory as f16 (zeros past the
+  // end), every thread four values at a time.
+  Value keyBase = m.mul(m.batchHead, m.index(numKeyTiles));
+  auto stageKeys = [&](Value chunk) {
+    m.barrier();
+    m.forThreads(m.index(kScoreChunk * d / 4), [&](Value i) {
+      Value r = m.div(i, m.index(d / 4));
+      Value c = m.mul(m.rem(i, m.index(d / 4)), m.index(4));
+      Value key = m.add(chunk, r);
+      Value valid = m.ult(key, m.index(numKeyTiles));
+      Value safe = m.select(valid, key, m.index(0));
+      Value v = vector::LoadOp::create(
+          b, f32x4, keyMeans,
+          ValueRange{m.add(m.mul(m.add(keyBase, safe), m.index(d)), c)});
+      v = m.select(valid, v,
+                   arith::ConstantOp::create(
+                       b, DenseElementsAttr::get(f32x4,
+                                                 b.getF32FloatAttr(0))));
+      vector::StoreOp::create(b, arith::TruncFOp::create(b, f16x4, v), keys,
+                              ValueRange{m.add(m.mul(r, m.index(pitch)), c)});
+    });
+    m.barrier();
+  };
+  // Logits of this warp's 16 rows against 8 staged keys [n8, n8 + 8):
+  // (row g, cols 2q, 2q+1), (row g + 8, same cols).
+  auto logits = [&](int64_t n8) {
+    SmallVector<Value> c(4, m.f32(0));
+    Value keyRow = m.add(m.index(n8), group);
+    for (int64_t kk = 0; kk < d / 16; ++kk) {
+      Value at = m.add(m.mul(keyRow, m.index(pitch)),
+                       m.add(m.index(kk * 16), pairCol));
+      Value b0 = vector::LoadOp::create(b, f16x2, keys, ValueRange{at});
+      Value b1 = vector::LoadOp::create(b, f16x2, keys,
+                                        ValueRange{m.add(at, m.index(8))});
+      auto resultType =
+          LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+      Value result = NVVM::MmaOp::create(
+          b, resultType, aFrag[kk], ValueRange{b0, b1}, c,
+          ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+          std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::f16,
+                                        NVVM::MMATypes::f16},
+          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                         NVVM::MMALayout::col});
+      for (int64_t i = 0; i < 4; ++i)
+        c[i] = LLVM::ExtractValueOp::create(b, result, i);
+    }
+    return c;
+  };
+  auto keyCol = [&](Value chunk, int64_t n8, int64_t half) {
+    return m.add(m.add(chunk, m.index(n8)), m.add(pairCol, m.index(half)));
+  };
+  Value negInf = m.f32(-INFINITY);
+
+  // Pass 1: each row's max and sum of 2^logit over all key tiles.
+  SmallVector<Value> st = m.loopCarry(
+      m.index(0), m.index(numKeyTiles), m.index(kScoreChunk),
+      {negInf, m.f32(0), negInf, m.f32(0)},
+      [&](Value chunk, ValueRange in) -> SmallVector<Value> {
+        stageKeys(chunk);
+        SmallVector<Value> cur(in.begin(), in.end());
+        for (int64_t n8 = 0; n8 < kScoreChunk; n8 += 8) {
+          SmallVector<Value> c = logits(n8);
+          for (int64_t i = 0; i < 4; ++i) {
+            int r = int(i / 2);
+            Value valid = m.ult(keyCol(chunk, n8, i % 2),
+                                m.index(numKeyTiles));
+            Value l = m.select(valid, c[i], negInf);
+            Value mNew = m.maxf(cur[2 * r], l);
+            Value scaleOld = m.select(
+                m.cmpf(arith::CmpFPredicate::OEQ, mNew, negInf), m.f32(0),
+                m.exp2(m.subf(cur[2 * r], mNew)));
+            Value add = m.select(valid, m.exp2(m.subf(l, mNew)), m.f32(0));
+            cur[2 * r + 1] = m.addf(m.mulf(cur[2 * r + 1], scaleOld), add);
+            cur[2 * r] = mNew;
+          }
+        }
+        return cur;
+      });
+  // Merge over the quad sharing each row.
+  Value rowMax[2], rowInverse[2];
+  for (int r = 0; r < 2; ++r) {
+    Value mx = st[2 * r], sum = st[2 * r + 1];
+    for (int32_t offset : {1, 2}) {
+      Value mo = m.shuffleXor(mx, offset), so = m.shuffleXor(sum, offset);
+      Value mNew = m.maxf(mx, mo);
+      auto rescale = [&](Value mOld, Value sOld) {
+        return m.select(m.cmpf(arith::CmpFPredicate::OEQ, mOld, negInf),
+                        m.f32(0), m.mulf(sOld, m.exp2(m.subf(mOld, mNew))));
+      };
+      sum = m.addf(rescale(mx, sum), rescale(mo, so));
+      mx = mNew;
+    }
+    rowMax[r] = mx;
+    rowInverse[r] = m.select(rowValid[r], m.divf(m.f32(1), sum), m.f32(0));
+  }
+
+  // Pass 2: probabilities summed over each query block's rows (shuffles
+  // across the lanes holding them) and added per fine group in shared
+  // memory.
+  m.loop(m.index(0), m.index(numKeyTiles), m.index(kScoreChunk),
+         [&](Value chunk) {
+    stageKeys(chunk);
+    for (int64_t n8 = 0; n8 < kScoreChunk; n8 += 8) {
+      SmallVector<Value> c = logits(n8);
+      for (int64_t half = 0; half < 2; ++half) {
+        Value col = keyCol(chunk, n8, half);
+        Value valid = m.ult(col, m.index(numKeyTiles));
+        Value v[2];
+        for (int r = 0; r < 2; ++r)
+          v[r] = m.mulf(m.exp2(m.subf(c[2 * r + half], rowMax[r])),
+                        rowInverse[r]);
+        // Sum over the qt rows of a block: lane bits 2.. hold the row.
+        SmallVector<Value> parts = {v[0], v[1]};
+        if (qt == 16)
+          parts = {m.addf(v[0], v[1])};
+        int64_t span = std::min<int64_t>(qt, 8);
+        for (int64_t bit = 1; bit < span; bit *= 2)
+          for (Value &part : parts)
+            part = m.addf(part, m.shuffleXor(part, int32_t(4 * bit)));
+        Value lead = m.cmpi(arith::CmpIPredicate::eq,
+                            m.rem(group, m.index(span)), m.index(0));
+        Value fine = m.div(col, m.index(tilesPerFine));
+        m.ifThen(m.andi(lead, valid), [&] {
+          for (size_t r = 0; r < parts.size(); ++r) {
+            Value localRow = m.add(group, m.index(int64_t(r) * 8));
+            Value local = m.add(m.mul(m.warp, m.index(blocksPerWarp)),
+                                m.div(localRow, m.index(qt)));
+            memref::AtomicRMWOp::create(
+                b, arith::AtomicRMWKind::addf, parts[r], acc,
+                ValueRange{m.add(m.mul(local, m.index(fineGroups)), fine)});
+          }
+        });
+      }
+    }
+  });
+  m.barrier();
+
+  // Out: this level's scores (sums of fine groups), and the fine ones.
+  Value scores = globalView(b, sig.arg("scores"), f32);
+  Value fineOut =
+      writeFine ? globalView(b, sig.arg("fine_scores"), f32) : Value();
+  Value firstBlock = m.mul(m.blockX, m.index(blocksPerCta));
+  Value rowBase = m.mul(m.batchHead, m.index(numBlocks));
+  m.forThreads(m.index(blocksPerCta * levelGroups), [&](Value i) {
+    Value local = m.div(i, m.index(levelGroups));
+    Value j = m.rem(i, m.index(levelGroups));
+    Value blk = m.add(firstBlock, local);
+    m.ifThen(m.ult(blk, m.index(numBlocks)), [&] {
+      Value first = m.mul(j, m.index(childrenPerGroup));
+      Value last =
+          m.min(m.add(first, m.index(childrenPerGroup)), m.index(fineGroups));
+      Value accBase = m.mul(local, m.index(fineGroups));
+      Value sum = m.loopCarry(
+          first, last, m.index(1), {m.f32(0)},
+          [&](Value f, ValueRange a) -> SmallVector<Value> {
+            return {m.addf(a[0], m.load(acc, m.add(accBase, f)))};
+          })[0];
+      m.store(sum, scores,
+              m.add(m.mul(m.add(rowBase, blk), m.index(levelGroups)), j));
+    });
+  });
+  if (writeFine)
+    m.forThreads(m.index(blocksPerCta * fineGroups), [&](Value i) {
+      Value local = m.div(i, m.index(fineGroups));
+      Value f = m.rem(i, m.index(fineGroups));
+      Value blk = m.add(firstBlock, local);
+      m.ifThen(m.ult(blk, m.index(numBlocks)), [&] {
+        m.store(m.load(acc, i), fineOut,
+                m.add(m.mul(m.add(rowBase, blk), m.index(fineGroups)), f));
+      });
+    });
   gpu::ReturnOp::create(b);
   return sig.func;
 }

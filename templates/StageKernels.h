@@ -67,9 +67,28 @@ struct ScoreKernelParams {
   /// 0: the first level (no parent).
   int64_t parentGroup = 0;
   double scale = 0;
+  /// softmax-sum over several levels: the finest level's group size. The
+  /// tile probabilities are summed once, by the first level's kernel, into
+  /// the shared scratch `fine_scores` at this granularity; the finer levels'
+  /// kernels derive their real scores from it (`fromFine`).
+  int64_t fineGroup = 0;
+  bool fromFine = false;
   static constexpr int64_t kThreads = 256;
 };
 std::string scoreKernelProblem(const ScoreKernelParams &p);
+
+/// softmax-sum scoring of the first level on tensor cores (mma.sync
+/// m16n8k16, f16 operands, f32 accumulation): each warp takes 16 query
+/// tiles against every key tile (staged 32 at a time through shared
+/// memory), twice: the softmax's max and normalizer, then the
+/// probabilities summed per (query block, key group) into shared memory.
+/// 0 warps: the shape does not fit (see scoreMmaWarps); use the SIMT kernel.
+int64_t scoreMmaWarps(const ScoreKernelParams &p);
+/// Query blocks per thread block of the tensor-core score kernel.
+int64_t scoreMmaBlocksPerCta(const ScoreKernelParams &p);
+mlir::gpu::GPUFuncOp buildScoreMmaKernel(mlir::OpBuilder &builder,
+                                         mlir::gpu::GPUModuleOp module,
+                                         const ScoreKernelParams &p);
 mlir::gpu::GPUFuncOp buildScoreKernel(mlir::OpBuilder &builder,
                                       mlir::gpu::GPUModuleOp module,
                                       const ScoreKernelParams &p);

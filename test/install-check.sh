@@ -17,7 +17,10 @@ cmake -G Ninja -S "$source/examples/embed-cpp" -B "$work/example" \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DCUDAToolkit_ROOT=/usr/local/cuda \
   >"$work/configure.log"
 cmake --build "$work/example" >"$work/build.log"
-ldd "$work/example/embed-cpp" | grep -q "$work/prefix/lib/libsattn.so" ||
+# ldd's whole output first: `ldd | grep -q` under pipefail fails whenever
+# grep exits before ldd has written everything (SIGPIPE).
+libraries=$(ldd "$work/example/embed-cpp")
+grep -q "$work/prefix/lib/libsattn.so" <<<"$libraries" ||
   { echo "FAIL: embed-cpp does not use the installed libsattn.so" >&2; exit 1; }
 echo "ok: the example built against $work/prefix"
 "$work/example/embed-cpp"

@@ -184,17 +184,82 @@ VariantParams parsed(const char *json) {
 
 class PlanGpu : public ::testing::TestWithParam<bool> {};
 
-TEST_P(PlanGpu, MatchesFloat64ReferenceAcrossSteps) {
-  REQUIRE_GPU();
-  bool bshd = GetParam();
+/// The last selection level's buffers of `json`'s manifest (the mask in
+/// use): their names and the groups per row.
+struct MaskBuffers {
+  std::string groups, counts;
+  int64_t numGroups = 0;
+};
+MaskBuffers maskBuffers(const char *json) {
+  char *ptx = nullptr, *manifestJson = nullptr;
+  MaskBuffers m;
+  if (sattn_compile(json, Gpu::get().context->arch().c_str(), &ptx,
+                    &manifestJson) != SATTN_OK) {
+    ADD_FAILURE() << sattn_last_error();
+    return m;
+  }
+  Manifest manifest;
+  std::string error;
+  EXPECT_TRUE(parseManifestJson(manifestJson, manifest, error)) << error;
+  sattn_free(ptx);
+  sattn_free(manifestJson);
+  for (const ManifestStage &stage : manifest.stages)
+    if (stage.op == "sattn.select") {
+      m.groups = stage.outputs[0];
+      m.counts = stage.outputs[1];
+    }
+  for (const ManifestBuffer &b : manifest.buffers)
+    if (b.name == m.groups)
+      m.numGroups = b.shape[3];
+  return m;
+}
+
+/// A plan buffer's contents (after sattn_plan_stats waited for the step).
+template <typename T>
+std::vector<T> planBuffer(sattn_plan *plan, const std::string &name) {
+  void *address = nullptr;
+  int64_t bytes = 0;
+  EXPECT_EQ(sattn_plan_buffer(plan, name.c_str(), &address, &bytes), SATTN_OK)
+      << sattn_last_error();
+  std::vector<T> host(size_t(bytes) / sizeof(T));
+  EXPECT_EQ(Gpu::get().context->cuda().memcpyDtoH(
+                host.data(), cu::DevicePtr(uintptr_t(address)), size_t(bytes)),
+            0);
+  return host;
+}
+
+/// The GPU's index lists equal the reference's, row by row; a row may
+/// differ only where the reference breaks a tie its f32 scores do not
+/// see, so at most `tolerance` of the rows may differ at all.
+void expectSameLists(const ref::BlockLists &want, const std::vector<int32_t> &groups,
+                     const std::vector<int32_t> &counts, int64_t numGroups,
+                     double tolerance) {
+  int64_t rows = want.numRows(), differing = 0;
+  ASSERT_EQ(int64_t(counts.size()), rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<int32_t> got(groups.begin() + r * numGroups,
+                             groups.begin() + r * numGroups + counts[size_t(r)]);
+    if (got != want.rows[size_t(r)])
+      ++differing;
+  }
+  EXPECT_LE(double(differing), tolerance * double(rows))
+      << differing << " of " << rows << " rows differ from the reference";
+}
+
+/// Runs `json` over steps 0 .. lastStep against ref::VariantRunner: the
+/// output per head to 1e-2 relative L2, the step kinds, and at every masked
+/// step the per-head kept density (index lists identical up to ties) and
+/// estimated recall.
+void checkAcrossSteps(const char *json, bool bshd, int64_t lastStep) {
   std::string skip;
-  sattn_plan *plan = createPlan(kVariant, skip);
+  sattn_plan *plan = createPlan(json, skip);
   if (!plan) {
     if (!skip.empty())
       GTEST_SKIP() << skip;
     return;
   }
-  VariantParams variant = parsed(kVariant);
+  VariantParams variant = parsed(json);
+  MaskBuffers mask = maskBuffers(json);
   const ProblemParams &p = variant.problem;
   std::vector<int64_t> shape = {p.batch, p.heads, p.seqLen(), p.headDim};
   std::mt19937 rng(7);
@@ -206,7 +271,7 @@ TEST_P(PlanGpu, MatchesFloat64ReferenceAcrossSteps) {
       out(shape, bshd);
   ref::VariantRunner runner(variant);
   bool sawDense = false, sawRefresh = false, sawReuse = false;
-  for (int64_t step = 0; step <= 8; ++step) {
+  for (int64_t step = 0; step <= lastStep; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
     // Inputs that drift from step to step, as a denoising run's do.
     ref::Tensor qs = q0, ks = k0, vs = v0;
@@ -243,6 +308,10 @@ TEST_P(PlanGpu, MatchesFloat64ReferenceAcrossSteps) {
     EXPECT_EQ(stats.last_refresh_step, want.mask->step);
     ASSERT_NE(stats.head_density, nullptr);
     const ref::BlockLists &lists = want.mask->lists();
+    // The index lists themselves: identical, up to rare ties.
+    expectSameLists(lists, planBuffer<int32_t>(plan, mask.groups),
+                    planBuffer<int32_t>(plan, mask.counts), mask.numGroups,
+                    0.02);
     int64_t groups = lists.numGroups;
     for (int64_t b = 0; b < p.batch; ++b)
       for (int64_t h = 0; h < p.heads; ++h) {
@@ -260,6 +329,11 @@ TEST_P(PlanGpu, MatchesFloat64ReferenceAcrossSteps) {
   }
   EXPECT_TRUE(sawDense && sawRefresh && sawReuse);
   sattn_plan_destroy(plan);
+}
+
+TEST_P(PlanGpu, MatchesFloat64ReferenceAcrossSteps) {
+  REQUIRE_GPU();
+  checkAcrossSteps(kVariant, GetParam(), 8);
 }
 
 TEST_P(PlanGpu, AReuseBeforeAnyRefreshRunsAsARefresh) {
@@ -333,6 +407,60 @@ INSTANTIATE_TEST_SUITE_P(Layouts, PlanGpu, ::testing::Values(false, true),
                            return info.param ? "BSHD" : "BHSD";
                          });
 
+/// Variants that reach the other paths of the stage kernels: text tokens
+/// (first and last) with keep text and first_frame, two scoring levels,
+/// partial last blocks, batch 2, the logit aggregate with topp, threshold
+/// without forced groups, head_dim 128, tile / hilbert3d / identity orders,
+/// 0, 3 and 4 tail bins.
+struct NamedVariant {
+  const char *name;
+  const char *json;
+};
+const NamedVariant kVariants[] = {
+    {"TextLevelsFirstFrame",
+     R"({"name": "plan-text-levels", "problem": {"batch": 2, "heads": 2,
+        "head_dim": 64, "grid": [2, 8, 16], "text_tokens": 40,
+        "text_position": "first", "dtype": "bf16"},
+      "reorder": {"kind": "tile", "tile": [1, 4, 4]},
+      "block": {"q": 64, "k": 32},
+      "scoring": {"pool": {"q": 16, "k": 16}, "levels": [64, 32]},
+      "selection": {"rule": "topk", "density": 0.4,
+                    "keep": ["text", "diagonal", "first_frame"]},
+      "schedule": {"dense_warmup_steps": 1, "refresh_every": 2},
+      "tail": {"bins": 3}})"},
+    {"LogitTopP",
+     R"({"name": "plan-logit-topp", "problem": {"batch": 1, "heads": 3,
+        "head_dim": 128, "grid": [4, 6, 10], "text_tokens": 24,
+        "text_position": "last", "dtype": "bf16"},
+      "reorder": {"kind": "hilbert3d"}, "block": {"q": 64, "k": 32},
+      "scoring": {"pool": {"q": 16, "k": 16}, "aggregate": "logit",
+                  "levels": [128, 32]},
+      "selection": {"rule": "topp", "p": 0.7, "keep": ["diagonal"]},
+      "schedule": {"dense_warmup_steps": 1, "refresh_every": 2},
+      "tail": {"bins": 4}})"},
+    {"Threshold",
+     R"({"name": "plan-threshold", "problem": {"batch": 1, "heads": 2,
+        "head_dim": 128, "grid": [3, 8, 12], "dtype": "bf16"},
+      "reorder": {"kind": "identity"}, "block": {"q": 128, "k": 64},
+      "scoring": {"pool": {"q": 32, "k": 16}},
+      "selection": {"rule": "threshold", "threshold": 0.02, "keep": []},
+      "schedule": {"dense_warmup_steps": 1, "refresh_every": 2},
+      "tail": {"bins": 0}})"},
+};
+
+class PlanGpuVariants : public ::testing::TestWithParam<NamedVariant> {};
+
+TEST_P(PlanGpuVariants, MatchesFloat64ReferenceAcrossSteps) {
+  REQUIRE_GPU();
+  checkAcrossSteps(GetParam().json, /*bshd=*/false, 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, PlanGpuVariants,
+                         ::testing::ValuesIn(kVariants),
+                         [](const ::testing::TestParamInfo<NamedVariant> &i) {
+                           return std::string(i.param.name);
+                         });
+
 //===- sattn_run's refusals -----------------------------------------------===//
 
 std::string readFile(const std::string &path) {
@@ -343,8 +471,8 @@ std::string readFile(const std::string &path) {
 }
 
 /// A plan over the attention kernel alone: the test kernels' manifest with
-/// the stages that have no kernel yet taken out (their buffers stay, as
-/// zero-filled workspace). Its shape: [1, 1, 256, 64] bf16.
+/// every other stage taken out (their buffers stay, as zero-filled
+/// workspace: empty index lists). Its shape: [1, 1, 256, 64] bf16.
 std::unique_ptr<sattn_plan> attentionOnlyPlan(std::string &why) {
   const char *dir = std::getenv("SATTN_GPU_KERNELS");
   std::string folder = dir ? dir : SATTN_GPU_KERNEL_DIR;
@@ -357,7 +485,7 @@ std::unique_ptr<sattn_plan> attentionOnlyPlan(std::string &why) {
   }
   std::vector<ManifestStage> stages;
   for (ManifestStage &stage : manifest.stages)
-    if (!stage.kernels.empty())
+    if (stage.op == "sattn.sparse_attention")
       stages.push_back(std::move(stage));
   manifest.stages = std::move(stages);
   std::unique_ptr<KernelModule> module;

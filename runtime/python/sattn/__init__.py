@@ -311,6 +311,34 @@ class SparseAttention:
         check(self._lib.sattn_plan_describe(self._plan, ctypes.byref(info)))
         return _info_dict(info)
 
+    def buffer(self, name, dtype, shape):
+        """A torch tensor over one of the plan's own buffers, by its manifest
+        name (e.g. the last select stage's "select_8.groups"), to inspect
+        what the stages computed; call stats() first so the last step has
+        finished. The memory stays the plan's: the next call may change it.
+        `dtype` and `shape` are the manifest's (torch.int32 / torch.float32
+        and the buffer's shape)."""
+        import torch
+        address = ctypes.c_void_p()
+        size = ctypes.c_int64()
+        check(self._lib.sattn_plan_buffer(self._plan, name.encode(),
+                                          ctypes.byref(address),
+                                          ctypes.byref(size)))
+        typestr = {torch.int32: "<i4", torch.float32: "<f4"}.get(dtype)
+        count = 1
+        for d in shape:
+            count *= int(d)
+        if typestr is None or count * 4 != size.value:
+            raise SattnError("SATTN_ERROR_INVALID_ARGUMENT",
+                             f"buffer {name} holds {size.value} bytes, not "
+                             f"{count} elements of {dtype}")
+
+        class _Device:
+            __cuda_array_interface__ = {
+                "shape": tuple(int(d) for d in shape), "typestr": typestr,
+                "data": (address.value, False), "version": 3}
+        return torch.as_tensor(_Device(), device=f"cuda:{self.device}")
+
     def close(self):
         if self._plan:
             self._lib.sattn_plan_destroy(self._plan)

@@ -155,6 +155,10 @@ def library():
     lib.sattn_plan_describe.restype = ctypes.c_int
     lib.sattn_plan_describe.argtypes = [ctypes.c_void_p,
                                         ctypes.POINTER(KernelsInfo)]
+    lib.sattn_plan_buffer.restype = ctypes.c_int
+    lib.sattn_plan_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                      ctypes.POINTER(ctypes.c_void_p),
+                                      ctypes.POINTER(ctypes.c_int64)]
     _lib = lib
     return lib
 
