@@ -11,7 +11,9 @@ int64_t ManifestBuffer::bytes() const {
   int64_t elements = 1;
   for (int64_t d : shape)
     elements *= d;
-  int64_t width = (dtype == "bf16" || dtype == "f16") ? 2 : 4;
+  int64_t width = dtype == "i8"                        ? 1
+                  : (dtype == "bf16" || dtype == "f16") ? 2
+                                                        : 4;
   return elements * width;
 }
 

@@ -381,6 +381,8 @@ struct SattnInstantiateKernelsPass
     p.seqLen = int64_t(op.getSeqLen());
     p.group = int64_t(op.getGroup());
     p.bins = int64_t(op.getBins());
+    if (auto score = op.getScores().getDefiningOp<ScoreOp>())
+      p.blockQ = int64_t(score.getBlockQ());
     auto scores = op.getScores().getType();
     if (std::string problem = tailKernelProblem(p, scores.getDimSize(3));
         !problem.empty())
@@ -398,10 +400,11 @@ struct SattnInstantiateKernelsPass
                                  "query block sets the launch grid)";
     int64_t blockQ = int64_t(score.getBlockQ());
     recordRowGrid(order, "tail_bins", scores, p.seqLen, blockQ, "refresh");
-    recordRowGrid(values, "tail_bins", scores, p.seqLen, blockQ, "sparse");
+    recordRowGrid(values, "tail_bins", scores, p.seqLen,
+                  blockQ * tailRowsPerCta(p), "sparse");
     SmallVector<int64_t> scratchShape(scores.getShape());
-    setScratch(order, "order", scratchShape, "i32");
-    setScratch(values, "order", scratchShape, "i32");
+    setScratch(order, "bin_of", scratchShape, "i8");
+    setScratch(values, "bin_of", scratchShape, "i8");
     auto sources = operandSources(op,
                                   {{"scores", 0},
                                    {"groups", 1},

@@ -1198,7 +1198,7 @@ gpu::GPUFuncOp buildTailOrderKernel(OpBuilder &builder,
   MLIRContext *ctx = builder.getContext();
   std::vector<KernelParam> params = {
       KernelParam::buffer(ctx, "scores"), KernelParam::buffer(ctx, "groups"),
-      KernelParam::buffer(ctx, "counts"), KernelParam::scratch(ctx, "order")};
+      KernelParam::buffer(ctx, "counts"), KernelParam::scratch(ctx, "bin_of")};
   const int64_t threads = TailKernelParams::kThreads;
   Signature sig = startKernel(builder, module, p.name + "_order", params,
                               threads);
@@ -1206,45 +1206,71 @@ gpu::GPUFuncOp buildTailOrderKernel(OpBuilder &builder,
   b.setInsertionPointToStart(&sig.func.getBody().front());
   CtaBuilder m(b, sig.func, threads);
   Type f32 = b.getF32Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+  Type i8 = b.getI8Type();
   const int64_t numGroups = ceilDiv(p.seqLen, p.group);
   const int64_t padded = nextPowerOfTwo(numGroups);
 
   Value scores = globalView(b, sig.arg("scores"), f32);
   Value groups = globalView(b, sig.arg("groups"), i32);
+  Value binOf = globalView(b, sig.arg("bin_of"), i8);
   Value keys = m.shared(padded, i64);
-  Value isKept = m.shared(numGroups, b.getI8Type());
+  Value isKept = m.shared(numGroups, i8);
   Value rowBase = m.mul(m.row, m.index(numGroups));
-  Value zero8 = arith::ConstantOp::create(b, b.getI8IntegerAttr(0));
-  Value one8 = arith::ConstantOp::create(b, b.getI8IntegerAttr(1));
-  m.forThreads(m.index(numGroups), [&](Value j) { m.store(zero8, isKept, j); });
+  auto byte = [&](int v) {
+    return arith::ConstantOp::create(b, b.getI8IntegerAttr(v)).getResult();
+  };
+  m.forThreads(m.index(numGroups), [&](Value j) { m.store(byte(0), isKept, j); });
   m.barrier();
   Value count = m.clampCount(
       m.load(globalView(b, sig.arg("counts"), i32), m.row),
       m.index(numGroups));
   m.forThreads(count, [&](Value t) {
     Value g = m.toIndex(m.load(groups, m.add(rowBase, t)));
-    m.store(one8, isKept, m.min(g, m.index(numGroups - 1)));
+    m.store(byte(1), isKept, m.min(g, m.index(numGroups - 1)));
   });
   m.barrier();
-  // Unselected groups by score, highest first, ties to the lower index.
+  // Unselected groups by score, highest first, ties to the lower index;
+  // kept groups are in no bin.
   m.forThreads(m.index(padded), [&](Value j) {
     Value real = m.ult(j, m.index(numGroups));
     Value safe = m.select(real, j, m.index(0));
-    Value unselected = m.andi(
-        real, m.cmpi(arith::CmpIPredicate::eq, m.load(isKept, safe), zero8));
+    Value kept =
+        m.cmpi(arith::CmpIPredicate::ne, m.load(isKept, safe), byte(0));
+    Value unselected = m.andi(real, m.cmpi(arith::CmpIPredicate::eq,
+                                           m.load(isKept, safe), byte(0)));
     Value key = m.sortKey(
         1, m.orderedBits(m.load(scores, m.add(rowBase, safe))), safe);
     m.store(m.select(unselected, key, m.i64(0)), keys, j);
+    m.ifThen(m.andi(real, kept),
+             [&] { m.store(byte(-1), binOf, m.add(rowBase, j)); });
   });
   m.barrier();
   m.bitonicSortDescending(keys, padded);
-  Value order = globalView(b, sig.arg("order"), i32);
-  m.forThreads(m.sub(m.index(numGroups), count), [&](Value t) {
-    m.store(m.indexToI32(m.groupOfKey(m.load(keys, t))), order,
-            m.add(rowBase, t));
+  // Runs of near-equal length over the U unselected groups, the earlier
+  // ones one group longer (TailBins.cpp assignTailBins): position t of the
+  // ranking is in bin t / (base + 1) among the first extra * (base + 1)
+  // positions, then extra + (t - extra * (base + 1)) / base.
+  Value unselected = m.sub(m.index(numGroups), count);
+  Value used = m.min(unselected, m.index(p.bins));
+  Value safeUsed = m.select(m.ult(m.index(0), used), used, m.index(1));
+  Value base = m.div(unselected, safeUsed), extra = m.rem(unselected, safeUsed);
+  Value longRuns = m.mul(extra, m.add(base, m.index(1)));
+  Value safeBase = m.select(m.ult(m.index(0), base), base, m.index(1));
+  m.forThreads(unselected, [&](Value t) {
+    Value bin = m.select(
+        m.ult(t, longRuns), m.div(t, m.add(base, m.index(1))),
+        m.add(extra, m.div(m.sub(t, longRuns), safeBase)));
+    Value binByte = arith::TruncIOp::create(b, i8, m.indexToI32(bin));
+    m.store(binByte, binOf, m.add(rowBase, m.groupOfKey(m.load(keys, t))));
   });
   gpu::ReturnOp::create(b);
   return sig.func;
+}
+
+int64_t tailRowsPerCta(const TailKernelParams &p) {
+  // Two f32 accumulators (key, value) per row, bin and channel in 32 KiB.
+  return std::max<int64_t>(1, std::min<int64_t>(8, 32 * 1024 /
+                                                       (8 * p.bins * p.headDim)));
 }
 
 gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
@@ -1252,68 +1278,94 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
                                      const TailKernelParams &p) {
   MLIRContext *ctx = builder.getContext();
   std::vector<KernelParam> params = {
-      KernelParam::buffer(ctx, "counts"),
-      KernelParam::scratch(ctx, "order"),
+      KernelParam::scratch(ctx, "bin_of"),
       KernelParam::buffer(ctx, "key_means"),
       KernelParam::buffer(ctx, "value_means"),
       KernelParam::buffer(ctx, "tail_keys"),
       KernelParam::buffer(ctx, "tail_values"),
       KernelParam::buffer(ctx, "tail_log_counts")};
-  const int64_t threads = p.headDim;
+  const int64_t threads = p.headDim, rows = tailRowsPerCta(p);
   Signature sig = startKernel(builder, module, p.name + "_values", params,
                               threads);
   ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
   b.setInsertionPointToStart(&sig.func.getBody().front());
   CtaBuilder m(b, sig.func, threads);
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
   const int64_t numGroups = ceilDiv(p.seqLen, p.group), d = p.headDim;
+  const int64_t numBlocks = ceilDiv(p.seqLen, p.blockQ), bins = p.bins;
 
-  Value order = globalView(b, sig.arg("order"), i32);
+  Value binOf = globalView(b, sig.arg("bin_of"), i8);
   Value keyMeans = globalView(b, sig.arg("key_means"), f32);
   Value valueMeans = globalView(b, sig.arg("value_means"), f32);
+  // This CTA's rows (query blocks) of one (batch, head), their bins, and
+  // per (row, bin) the key and value sums of every channel and the count.
+  Value firstBlock = m.mul(m.blockX, m.index(rows));
+  Value rowBase = m.add(m.mul(m.batchHead, m.index(numBlocks)), firstBlock);
+  Value rowsHere = m.min(m.index(rows), m.sub(m.index(numBlocks), firstBlock));
+  Value localBins = m.shared(rows * numGroups, i8);
+  Value keySums = m.shared(rows * bins * d, f32);
+  Value valueSums = m.shared(rows * bins * d, f32);
+  Value counts = m.shared(rows * bins, f32);
+  m.forThreads(m.index(rows * numGroups), [&](Value i) {
+    Value r = m.div(i, m.index(numGroups));
+    Value inRange = m.ult(r, rowsHere);
+    Value safe = m.select(inRange, i, m.index(0));
+    Value bin = m.load(binOf, m.add(m.mul(rowBase, m.index(numGroups)), safe));
+    m.store(m.select(inRange, bin,
+                     arith::ConstantOp::create(b, b.getI8IntegerAttr(-1))),
+            localBins, i);
+  });
+  m.forThreads(m.index(rows * bins * d), [&](Value i) {
+    m.store(m.f32(0), keySums, i);
+    m.store(m.f32(0), valueSums, i);
+  });
+  m.forThreads(m.index(rows * bins),
+               [&](Value i) { m.store(m.f32(0), counts, i); });
+  m.barrier();
+  Value groupBase = m.mul(m.batchHead, m.index(numGroups));
+  Value leader = m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0));
+  m.loop(m.index(0), m.index(numGroups), m.index(1), [&](Value g) {
+    Value n = m.indexToF32(m.min(
+        m.index(p.group), m.sub(m.index(p.seqLen), m.mul(g, m.index(p.group)))));
+    Value at = m.add(m.mul(m.add(groupBase, g), m.index(d)), m.tid);
+    Value kn = m.mulf(n, m.load(keyMeans, at));
+    Value vn = m.mulf(n, m.load(valueMeans, at));
+    for (int64_t r = 0; r < rows; ++r) {
+      Value bin8 = m.load(localBins, m.add(m.index(r * numGroups), g));
+      Value inBin = m.cmpi(arith::CmpIPredicate::sge, bin8,
+                           arith::ConstantOp::create(b, b.getI8IntegerAttr(0)));
+      m.ifThen(inBin, [&] {
+        Value bin = arith::IndexCastOp::create(
+            b, b.getIndexType(), arith::ExtSIOp::create(b, b.getI32Type(), bin8));
+        Value slot = m.add(m.index(r * bins), bin);
+        Value cell = m.add(m.mul(slot, m.index(d)), m.tid);
+        m.store(m.addf(m.load(keySums, cell), kn), keySums, cell);
+        m.store(m.addf(m.load(valueSums, cell), vn), valueSums, cell);
+        m.ifThen(leader, [&] {
+          m.store(m.addf(m.load(counts, slot), n), counts, slot);
+        });
+      });
+    }
+  });
+  m.barrier();
   Value tailKeys = globalView(b, sig.arg("tail_keys"), f32);
   Value tailValues = globalView(b, sig.arg("tail_values"), f32);
   Value tailLogCounts = globalView(b, sig.arg("tail_log_counts"), f32);
-  Value count = m.clampCount(
-      m.load(globalView(b, sig.arg("counts"), i32), m.row),
-      m.index(numGroups));
-  // Runs of near-equal length over the U unselected groups, the earlier
-  // ones one group longer (TailBins.cpp assignTailBins).
-  Value unselected = m.sub(m.index(numGroups), count);
-  Value used = m.min(unselected, m.index(p.bins));
-  Value safeUsed = m.select(m.ult(m.index(0), used), used, m.index(1));
-  Value base = m.div(unselected, safeUsed), extra = m.rem(unselected, safeUsed);
-  Value rowBase = m.mul(m.row, m.index(numGroups));
-  Value groupBase = m.mul(m.batchHead, m.index(numGroups));
-  m.loop(m.index(0), m.index(p.bins), m.index(1), [&](Value bin) {
-    Value size = m.add(base, m.select(m.ult(bin, extra), m.index(1),
-                                      m.index(0)));
-    size = m.select(m.ult(bin, used), size, m.index(0));
-    Value start = m.add(m.mul(bin, base), m.min(bin, extra));
-    SmallVector<Value> sums = m.loopCarry(
-        start, m.add(start, size), m.index(1),
-        {m.f32(0), m.f32(0), m.f32(0)},
-        [&](Value t, ValueRange acc) -> SmallVector<Value> {
-          Value g = m.toIndex(m.load(order, m.add(rowBase, t)));
-          g = m.min(g, m.index(numGroups - 1));
-          Value n = m.indexToF32(
-              m.min(m.index(p.group),
-                    m.sub(m.index(p.seqLen), m.mul(g, m.index(p.group)))));
-          Value at = m.add(m.mul(m.add(groupBase, g), m.index(d)), m.tid);
-          return {m.addf(acc[0], m.mulf(n, m.load(keyMeans, at))),
-                  m.addf(acc[1], m.mulf(n, m.load(valueMeans, at))),
-                  m.addf(acc[2], n)};
-        });
-    Value nonEmpty = m.cmpf(arith::CmpFPredicate::OGT, sums[2], m.f32(0));
-    Value inverse =
-        m.select(nonEmpty, m.divf(m.f32(1), sums[2]), m.f32(0));
-    Value slot = m.add(m.mul(m.row, m.index(p.bins)), bin);
-    Value at = m.add(m.mul(slot, m.index(d)), m.tid);
-    m.store(m.mulf(sums[0], inverse), tailKeys, at);
-    m.store(m.mulf(sums[1], inverse), tailValues, at);
-    m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
-      Value logCount = m.select(nonEmpty, m.ln(sums[2]), m.f32(-INFINITY));
-      m.store(logCount, tailLogCounts, slot);
+  m.loop(m.index(0), m.mul(rowsHere, m.index(bins)), m.index(1),
+         [&](Value slot) {
+    Value n = m.load(counts, slot);
+    Value nonEmpty = m.cmpf(arith::CmpFPredicate::OGT, n, m.f32(0));
+    Value inverse = m.select(nonEmpty, m.divf(m.f32(1), n), m.f32(0));
+    Value cell = m.add(m.mul(slot, m.index(d)), m.tid);
+    Value out = m.add(m.mul(m.add(m.mul(rowBase, m.index(bins)), slot),
+                            m.index(d)),
+                      m.tid);
+    m.store(m.mulf(m.load(keySums, cell), inverse), tailKeys, out);
+    m.store(m.mulf(m.load(valueSums, cell), inverse), tailValues, out);
+    m.ifThen(leader, [&] {
+      Value logCount = m.select(nonEmpty, m.ln(n), m.f32(-INFINITY));
+      m.store(logCount, tailLogCounts,
+              m.add(m.mul(rowBase, m.index(bins)), slot));
     });
   });
   gpu::ReturnOp::create(b);

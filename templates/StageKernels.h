@@ -117,18 +117,22 @@ mlir::gpu::GPUFuncOp buildSelectKernel(mlir::OpBuilder &builder,
                                        const SelectKernelParams &p);
 
 /// The tail bins (SPEC §4.5) in two kernels: `order` (at a refresh) sorts
-/// each row's unselected groups by score into the scratch buffer `order`,
-/// and `values` (every sparse step) averages the current k and v over the
-/// runs of that order.
+/// each row's unselected groups by score and writes each group's bin into
+/// the scratch buffer `bin_of` (i8 [B, H, NQ, G], -1 for kept groups), and
+/// `values` (every sparse step) averages the current k and v per bin, for
+/// several rows at once so that each group's means are read once per CTA.
 struct TailKernelParams {
   std::string name = "sattn_tail";
   int64_t headDim = 128;
   int64_t seqLen = 0;
+  int64_t blockQ = 128;
   int64_t group = 32;
   int64_t bins = 4;
   static constexpr int64_t kThreads = 256;
 };
 std::string tailKernelProblem(const TailKernelParams &p, int64_t numGroups);
+/// Query blocks per thread block of the values kernel.
+int64_t tailRowsPerCta(const TailKernelParams &p);
 mlir::gpu::GPUFuncOp buildTailOrderKernel(mlir::OpBuilder &builder,
                                           mlir::gpu::GPUModuleOp module,
                                           const TailKernelParams &p);

@@ -54,6 +54,23 @@ expect(all(m["rel_l2"] <= 1e-2 for m in passed),
 best = entry.get("best")
 expect(best is not None and best["ms"] == min(m["ms"] for m in passed),
        f"the best is the fastest that passed: {best}")
+# The runtime plans with the tuned entry (sattn_plan_create reads the same
+# database): where the library is at hand, a plan of the same variant says
+# which parameters it took.
+library = os.environ.get("SATTN_LIBRARY")
+if library and best is not None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    plan_env = dict(env, SATTN_TUNING_DB=db, PYTHONPATH=os.path.join(
+        here, "..", "..", "runtime", "python"))
+    code = ("import sattn, sys\n"
+            "print(sattn.SparseAttention(sys.argv[1]).describe()['tuning'])")
+    plan = subprocess.run([sys.executable, "-c", code, variant], env=plan_env,
+                          capture_output=True, text=True, timeout=300)
+    said = plan.stdout.strip()
+    print("plan tuning:", said or plan.stderr.strip()[-500:])
+    text = " ".join(f"{k}={v}" for k, v in best["params"].items())
+    expect(said.startswith("tuned (") and text in said,
+           f"the plan takes the tuned entry {text}: {said}")
 if failures:
     sys.exit(1)
 print(f"ok: {len(passed)} candidates measured, {len(failed)} failed; best "
