@@ -1267,12 +1267,14 @@ gpu::GPUFuncOp buildTailOrderKernel(OpBuilder &builder,
   return sig.func;
 }
 
-int64_t tailRowsPerCta(const TailKernelParams &p) {
-  // Two f32 accumulators (key, value) per row, bin and channel in 32 KiB.
-  return std::max<int64_t>(1, std::min<int64_t>(8, 32 * 1024 /
-                                                       (8 * p.bins * p.headDim)));
-}
+int64_t tailRowsPerCta(const TailKernelParams &) { return 64; }
 
+/// Per bin b, a product on tensor cores: sums[row, :] = sum over groups g
+/// with bin_of[row, g] == b of n_g * mean_g[:], A = the 0/1 membership
+/// (built in registers from bin_of), B = n_g * mean_g (f16, staged through
+/// shared memory transposed, with one more column of n_g that gives the
+/// bin's token count). Warps 0-3 sum keys, 4-7 values, 16 query blocks
+/// each.
 gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
                                      gpu::GPUModuleOp module,
                                      const TailKernelParams &p) {
@@ -1284,89 +1286,182 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
       KernelParam::buffer(ctx, "tail_keys"),
       KernelParam::buffer(ctx, "tail_values"),
       KernelParam::buffer(ctx, "tail_log_counts")};
-  const int64_t threads = p.headDim, rows = tailRowsPerCta(p);
+  const int64_t threads = 256, rows = tailRowsPerCta(p);
   Signature sig = startKernel(builder, module, p.name + "_values", params,
                               threads);
   ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
   b.setInsertionPointToStart(&sig.func.getBody().front());
   CtaBuilder m(b, sig.func, threads);
-  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  Type f32 = b.getF32Type(), f16 = b.getF16Type(), i8 = b.getI8Type();
   const int64_t numGroups = ceilDiv(p.seqLen, p.group), d = p.headDim;
   const int64_t numBlocks = ceilDiv(p.seqLen, p.blockQ), bins = p.bins;
+  const int64_t chunk = 32, pitch = chunk + 8; // groups per stage; halves
+  const int64_t nTiles = d / 8 + 1;            // + the count column
 
   Value binOf = globalView(b, sig.arg("bin_of"), i8);
-  Value keyMeans = globalView(b, sig.arg("key_means"), f32);
-  Value valueMeans = globalView(b, sig.arg("value_means"), f32);
-  // This CTA's rows (query blocks) of one (batch, head), their bins, and
-  // per (row, bin) the key and value sums of every channel and the count.
+  Value means[2] = {globalView(b, sig.arg("key_means"), f32),
+                    globalView(b, sig.arg("value_means"), f32)};
+  Value outs[2] = {globalView(b, sig.arg("tail_keys"), f32),
+                   globalView(b, sig.arg("tail_values"), f32)};
+  Value tailLogCounts = globalView(b, sig.arg("tail_log_counts"), f32);
+  // Transposed stages [channel (d, then the count row and 7 zero rows)]
+  // [group], one for keys, one for values.
+  Value stage[2] = {m.shared((d + 8) * pitch, f16),
+                    m.shared((d + 8) * pitch, f16)};
+
+  Value role = m.div(m.warp, m.index(4));      // 0 keys, 1 values
+  Value mWarp = m.rem(m.warp, m.index(4));
+  Value group = m.div(m.lane, m.index(4)), quad = m.rem(m.lane, m.index(4));
   Value firstBlock = m.mul(m.blockX, m.index(rows));
-  Value rowBase = m.add(m.mul(m.batchHead, m.index(numBlocks)), firstBlock);
-  Value rowsHere = m.min(m.index(rows), m.sub(m.index(numBlocks), firstBlock));
-  Value localBins = m.shared(rows * numGroups, i8);
-  Value keySums = m.shared(rows * bins * d, f32);
-  Value valueSums = m.shared(rows * bins * d, f32);
-  Value counts = m.shared(rows * bins, f32);
-  m.forThreads(m.index(rows * numGroups), [&](Value i) {
-    Value r = m.div(i, m.index(numGroups));
-    Value inRange = m.ult(r, rowsHere);
-    Value safe = m.select(inRange, i, m.index(0));
-    Value bin = m.load(binOf, m.add(m.mul(rowBase, m.index(numGroups)), safe));
-    m.store(m.select(inRange, bin,
-                     arith::ConstantOp::create(b, b.getI8IntegerAttr(-1))),
-            localBins, i);
-  });
-  m.forThreads(m.index(rows * bins * d), [&](Value i) {
-    m.store(m.f32(0), keySums, i);
-    m.store(m.f32(0), valueSums, i);
-  });
-  m.forThreads(m.index(rows * bins),
-               [&](Value i) { m.store(m.f32(0), counts, i); });
-  m.barrier();
+  Value rowOf[2] = {
+      m.add(firstBlock, m.add(m.mul(mWarp, m.index(16)), group)),
+      m.add(firstBlock,
+            m.add(m.mul(mWarp, m.index(16)), m.add(group, m.index(8))))};
+  Value rowBase = m.mul(m.batchHead, m.index(numBlocks));
   Value groupBase = m.mul(m.batchHead, m.index(numGroups));
-  Value leader = m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0));
-  m.loop(m.index(0), m.index(numGroups), m.index(1), [&](Value g) {
-    Value n = m.indexToF32(m.min(
-        m.index(p.group), m.sub(m.index(p.seqLen), m.mul(g, m.index(p.group)))));
-    Value at = m.add(m.mul(m.add(groupBase, g), m.index(d)), m.tid);
-    Value kn = m.mulf(n, m.load(keyMeans, at));
-    Value vn = m.mulf(n, m.load(valueMeans, at));
-    for (int64_t r = 0; r < rows; ++r) {
-      Value bin8 = m.load(localBins, m.add(m.index(r * numGroups), g));
-      Value inBin = m.cmpi(arith::CmpIPredicate::sge, bin8,
-                           arith::ConstantOp::create(b, b.getI8IntegerAttr(0)));
-      m.ifThen(inBin, [&] {
-        Value bin = arith::IndexCastOp::create(
-            b, b.getIndexType(), arith::ExtSIOp::create(b, b.getI32Type(), bin8));
-        Value slot = m.add(m.index(r * bins), bin);
-        Value cell = m.add(m.mul(slot, m.index(d)), m.tid);
-        m.store(m.addf(m.load(keySums, cell), kn), keySums, cell);
-        m.store(m.addf(m.load(valueSums, cell), vn), valueSums, cell);
-        m.ifThen(leader, [&] {
-          m.store(m.addf(m.load(counts, slot), n), counts, slot);
+  Value isKeys = m.cmpi(arith::CmpIPredicate::eq, role, m.index(0));
+  Value zeroH = arith::ConstantOp::create(b, b.getF16FloatAttr(0));
+  Value oneH = arith::ConstantOp::create(b, b.getF16FloatAttr(1));
+  auto f16x2 = VectorType::get({2}, f16);
+
+  auto stageChunk = [&](Value g0) {
+    m.barrier();
+    // Means times counts, 4 channels a thread, both tensors.
+    m.forThreads(m.index(chunk * d / 4), [&](Value i) {
+      Value gl = m.div(i, m.index(d / 4));
+      Value e = m.mul(m.rem(i, m.index(d / 4)), m.index(4));
+      Value g = m.add(g0, gl);
+      Value valid = m.ult(g, m.index(numGroups));
+      Value safe = m.select(valid, g, m.index(0));
+      Value n = m.indexToF32(m.min(
+          m.index(p.group),
+          m.sub(m.index(p.seqLen), m.mul(safe, m.index(p.group)))));
+      n = m.select(valid, n, m.f32(0));
+      Value at = m.add(m.mul(m.add(groupBase, safe), m.index(d)), e);
+      for (int t = 0; t < 2; ++t) {
+        Value v = vector::LoadOp::create(b, VectorType::get({4}, f32),
+                                         means[t], ValueRange{at});
+        for (int64_t c = 0; c < 4; ++c) {
+          Value x = vector::ExtractOp::create(b, v, ArrayRef<int64_t>{c});
+          Value h = arith::TruncFOp::create(b, f16, m.mulf(x, n));
+          m.store(h, stage[t],
+                  m.add(m.mul(m.add(e, m.index(c)), m.index(pitch)), gl));
+        }
+      }
+    });
+    // The count row and the zero rows after it.
+    m.forThreads(m.index(8 * chunk), [&](Value i) {
+      Value r = m.div(i, m.index(chunk)), gl = m.rem(i, m.index(chunk));
+      Value g = m.add(g0, gl);
+      Value valid = m.andi(m.ult(g, m.index(numGroups)),
+                           m.cmpi(arith::CmpIPredicate::eq, r, m.index(0)));
+      Value safe = m.select(m.ult(g, m.index(numGroups)), g, m.index(0));
+      Value n = m.indexToF32(m.min(
+          m.index(p.group),
+          m.sub(m.index(p.seqLen), m.mul(safe, m.index(p.group)))));
+      Value h = m.select(valid, arith::TruncFOp::create(b, f16, n), zeroH);
+      Value at = m.add(m.mul(m.add(m.index(d), r), m.index(pitch)), gl);
+      m.store(h, stage[0], at);
+      m.store(h, stage[1], at);
+    });
+    m.barrier();
+  };
+
+  m.loop(m.index(0), m.index(bins), m.index(1), [&](Value bin) {
+    Value bin8 = arith::TruncIOp::create(b, i8, m.indexToI32(bin));
+    // A: 1 where the group is in this bin (rows, groups past the end: 0).
+    auto member = [&](int r, Value g) {
+      Value valid = m.andi(m.ult(rowOf[r], m.index(numBlocks)),
+                           m.ult(g, m.index(numGroups)));
+      Value safeRow = m.select(valid, rowOf[r], m.index(0));
+      Value safeG = m.select(valid, g, m.index(0));
+      Value v = m.load(binOf, m.add(m.mul(m.add(rowBase, safeRow),
+                                          m.index(numGroups)),
+                                    safeG));
+      return m.select(
+          m.andi(valid, m.cmpi(arith::CmpIPredicate::eq, v, bin8)), oneH,
+          zeroH);
+    };
+    auto pair = [&](int r, Value g) {
+      Value v = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(f16x2, b.getF16FloatAttr(0)));
+      v = vector::InsertOp::create(b, member(r, g), v, ArrayRef<int64_t>{0});
+      v = vector::InsertOp::create(b, member(r, m.add(g, m.index(1))), v,
+                                   ArrayRef<int64_t>{1});
+      return v;
+    };
+    SmallVector<Value> init(nTiles * 4, m.f32(0));
+    SmallVector<Value> acc = m.loopCarry(
+        m.index(0), m.index(numGroups), m.index(chunk), init,
+        [&](Value g0, ValueRange in) -> SmallVector<Value> {
+          stageChunk(g0);
+          SmallVector<Value> c(in.begin(), in.end());
+          for (int64_t kk = 0; kk < chunk / 16; ++kk) {
+            Value k0 = m.add(m.add(g0, m.index(kk * 16)),
+                             m.mul(quad, m.index(2)));
+            Value k8 = m.add(k0, m.index(8));
+            SmallVector<Value> a = {pair(0, k0), pair(1, k0), pair(0, k8),
+                                    pair(1, k8)};
+            Value kLocal = m.add(m.index(kk * 16), m.mul(quad, m.index(2)));
+            for (int64_t nt = 0; nt < nTiles; ++nt) {
+              Value channel = m.add(m.index(nt * 8), group);
+              SmallVector<Value> bFrag;
+              for (int64_t off : {0, 8}) {
+                Value at = m.add(m.mul(channel, m.index(pitch)),
+                                 m.add(kLocal, m.index(off)));
+                Value fromKeys = vector::LoadOp::create(b, f16x2, stage[0],
+                                                        ValueRange{at});
+                Value fromValues = vector::LoadOp::create(b, f16x2, stage[1],
+                                                          ValueRange{at});
+                bFrag.push_back(m.select(isKeys, fromKeys, fromValues));
+              }
+              auto resultType =
+                  LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+              SmallVector<Value> cIn(c.begin() + nt * 4,
+                                     c.begin() + nt * 4 + 4);
+              Value result = NVVM::MmaOp::create(
+                  b, resultType, a, bFrag, cIn, ArrayRef<int64_t>{16, 8, 16},
+                  std::nullopt, std::nullopt,
+                  std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::f16,
+                                                NVVM::MMATypes::f16},
+                  std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                 NVVM::MMALayout::col});
+              for (int64_t i = 0; i < 4; ++i)
+                c[nt * 4 + i] = LLVM::ExtractValueOp::create(b, result, i);
+            }
+          }
+          return c;
+        });
+    // The count: column 0 of the last tile, held by the quad's lane 0.
+    Value quadLead = m.mul(group, m.index(4));
+    for (int r = 0; r < 2; ++r) {
+      Value n = acc[(nTiles - 1) * 4 + 2 * r];
+      n = gpu::ShuffleOp::create(b, n, m.indexToI32(quadLead), m.i32(32),
+                                 gpu::ShuffleMode::IDX)
+              .getShuffleResult();
+      Value nonEmpty = m.cmpf(arith::CmpFPredicate::OGT, n, m.f32(0));
+      Value inverse = m.select(nonEmpty, m.divf(m.f32(1), n), m.f32(0));
+      m.ifThen(m.ult(rowOf[r], m.index(numBlocks)), [&] {
+        Value slot = m.add(m.mul(m.add(rowBase, rowOf[r]), m.index(bins)),
+                           bin);
+        for (int64_t nt = 0; nt + 1 < nTiles; ++nt)
+          for (int64_t h = 0; h < 2; ++h) {
+            Value col = m.add(m.index(nt * 8 + h),
+                              m.mul(quad, m.index(2)));
+            Value at = m.add(m.mul(slot, m.index(d)), col);
+            Value v = m.mulf(acc[nt * 4 + 2 * r + h], inverse);
+            m.ifThen(isKeys, [&] { m.store(v, outs[0], at); });
+            m.ifThen(m.cmpi(arith::CmpIPredicate::ne, role, m.index(0)),
+                     [&] { m.store(v, outs[1], at); });
+          }
+        Value writer = m.andi(isKeys, m.cmpi(arith::CmpIPredicate::eq, quad,
+                                             m.index(0)));
+        m.ifThen(writer, [&] {
+          m.store(m.select(nonEmpty, m.ln(n), m.f32(-INFINITY)),
+                  tailLogCounts, slot);
         });
       });
     }
-  });
-  m.barrier();
-  Value tailKeys = globalView(b, sig.arg("tail_keys"), f32);
-  Value tailValues = globalView(b, sig.arg("tail_values"), f32);
-  Value tailLogCounts = globalView(b, sig.arg("tail_log_counts"), f32);
-  m.loop(m.index(0), m.mul(rowsHere, m.index(bins)), m.index(1),
-         [&](Value slot) {
-    Value n = m.load(counts, slot);
-    Value nonEmpty = m.cmpf(arith::CmpFPredicate::OGT, n, m.f32(0));
-    Value inverse = m.select(nonEmpty, m.divf(m.f32(1), n), m.f32(0));
-    Value cell = m.add(m.mul(slot, m.index(d)), m.tid);
-    Value out = m.add(m.mul(m.add(m.mul(rowBase, m.index(bins)), slot),
-                            m.index(d)),
-                      m.tid);
-    m.store(m.mulf(m.load(keySums, cell), inverse), tailKeys, out);
-    m.store(m.mulf(m.load(valueSums, cell), inverse), tailValues, out);
-    m.ifThen(leader, [&] {
-      Value logCount = m.select(nonEmpty, m.ln(n), m.f32(-INFINITY));
-      m.store(logCount, tailLogCounts,
-              m.add(m.mul(rowBase, m.index(bins)), slot));
-    });
   });
   gpu::ReturnOp::create(b);
   return sig.func;
