@@ -400,8 +400,17 @@ struct SattnInstantiateKernelsPass
                                  "query block sets the launch grid)";
     int64_t blockQ = int64_t(score.getBlockQ());
     recordRowGrid(order, "tail_bins", scores, p.seqLen, blockQ, "refresh");
-    recordRowGrid(values, "tail_bins", scores, p.seqLen,
-                  blockQ * tailRowsPerCta(p), "sparse");
+    {
+      // One CTA per (tailRowsPerCta query blocks, bin).
+      int64_t rows = tailRowsPerCta(p), tokens = blockQ * rows;
+      std::string tiles = "ceildiv(S, " + std::to_string(tokens) + ") * " +
+                          std::to_string(p.bins);
+      recordLaunch(values, "tail_bins",
+                   {(p.seqLen + tokens - 1) / tokens * p.bins,
+                    scores.getDimSize(1), scores.getDimSize(0)},
+                   {tiles, "H", "B"}, 0);
+      values->setAttr("sattn.when", builder.getStringAttr("sparse"));
+    }
     SmallVector<int64_t> scratchShape(scores.getShape());
     setScratch(order, "bin_of", scratchShape, "i8");
     setScratch(values, "bin_of", scratchShape, "i8");

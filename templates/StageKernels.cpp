@@ -1273,8 +1273,8 @@ int64_t tailRowsPerCta(const TailKernelParams &) { return 64; }
 /// with bin_of[row, g] == b of n_g * mean_g[:], A = the 0/1 membership
 /// (built in registers from bin_of), B = n_g * mean_g (f16, staged through
 /// shared memory transposed, with one more column of n_g that gives the
-/// bin's token count). Warps 0-3 sum keys, 4-7 values, 16 query blocks
-/// each.
+/// bin's token count). One CTA per (64 query blocks, bin); warps 0-3 sum
+/// keys, 4-7 values, 16 query blocks each.
 gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
                                      gpu::GPUModuleOp module,
                                      const TailKernelParams &p) {
@@ -1312,7 +1312,9 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
   Value role = m.div(m.warp, m.index(4));      // 0 keys, 1 values
   Value mWarp = m.rem(m.warp, m.index(4));
   Value group = m.div(m.lane, m.index(4)), quad = m.rem(m.lane, m.index(4));
-  Value firstBlock = m.mul(m.blockX, m.index(rows));
+  // grid.x = row tiles x bins: each CTA sums one bin of `rows` rows.
+  Value bin = m.rem(m.blockX, m.index(bins));
+  Value firstBlock = m.mul(m.div(m.blockX, m.index(bins)), m.index(rows));
   Value rowOf[2] = {
       m.add(firstBlock, m.add(m.mul(mWarp, m.index(16)), group)),
       m.add(firstBlock,
@@ -1367,7 +1369,7 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
     m.barrier();
   };
 
-  m.loop(m.index(0), m.index(bins), m.index(1), [&](Value bin) {
+  {
     Value bin8 = arith::TruncIOp::create(b, i8, m.indexToI32(bin));
     // A: 1 where the group is in this bin (rows, groups past the end: 0).
     auto member = [&](int r, Value g) {
@@ -1462,7 +1464,7 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
         });
       });
     }
-  });
+  }
   gpu::ReturnOp::create(b);
   return sig.func;
 }
