@@ -225,6 +225,24 @@ public:
     return arith::IndexCastOp::create(b, b.getIndexType(), group);
   }
 
+  /// Shared i32 flags, one per group of the parent level, 1 where this
+  /// row's parent list keeps it (the list's entries clamped into range).
+  /// The caller puts a barrier before reading them.
+  Value parentKeptFlags(Value parentGroups, Value parentCounts,
+                        int64_t numParents) {
+    Value flags = shared(numParents, b.getI32Type());
+    forThreads(index(numParents),
+               [&](Value j) { store(i32(0), flags, j); });
+    barrier();
+    Value count = clampCount(load(parentCounts, row), index(numParents));
+    Value listBase = mul(row, index(numParents));
+    forThreads(count, [&](Value t) {
+      Value g = toIndex(load(parentGroups, add(listBase, t)));
+      store(i32(1), flags, min(g, index(numParents - 1)));
+    });
+    return flags;
+  }
+
   gpu::GPUFuncOp func;
   int64_t threads;
   Value tid, blockX, head, batch, gridX, heads, batchHead, row, lane, warp;
@@ -435,22 +453,10 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   const int64_t ratio = hasParent ? p.parentGroup / p.group : 1;
   const int64_t numParents = hasParent ? ceilDiv(s, p.parentGroup) : 0;
   Value parentKept;
-  if (hasParent) {
-    parentKept = m.shared(numParents, i32);
-    m.forThreads(m.index(numParents),
-                 [&](Value j) { m.store(m.i32(0), parentKept, j); });
-    m.barrier();
-    Value parentGroups = globalView(b, sig.arg("parent_groups"), i32);
-    Value parentCounts = globalView(b, sig.arg("parent_counts"), i32);
-    Value count = m.clampCount(m.load(parentCounts, m.row),
-                               m.index(numParents));
-    Value listBase = m.mul(m.row, m.index(numParents));
-    m.forThreads(count, [&](Value t) {
-      Value g = m.toIndex(m.load(parentGroups, m.add(listBase, t)));
-      g = m.min(g, m.index(numParents - 1));
-      m.store(m.i32(1), parentKept, g);
-    });
-  }
+  if (hasParent)
+    parentKept = m.parentKeptFlags(
+        globalView(b, sig.arg("parent_groups"), i32),
+        globalView(b, sig.arg("parent_counts"), i32), numParents);
   m.barrier();
 
   // The dot products of key row c with every query row, as f32 values.
@@ -964,19 +970,9 @@ gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   const int64_t numParents = hasParent ? ceilDiv(s, p.parentGroup) : 0;
   Value parentKept;
   if (hasParent) {
-    parentKept = m.shared(numParents, i32);
-    m.forThreads(m.index(numParents),
-                 [&](Value j) { m.store(m.i32(0), parentKept, j); });
-    m.barrier();
-    Value parentGroups = globalView(b, sig.arg("parent_groups"), i32);
-    Value parentCounts = globalView(b, sig.arg("parent_counts"), i32);
-    Value count =
-        m.clampCount(m.load(parentCounts, m.row), m.index(numParents));
-    Value listBase = m.mul(m.row, m.index(numParents));
-    m.forThreads(count, [&](Value t) {
-      Value g = m.toIndex(m.load(parentGroups, m.add(listBase, t)));
-      m.store(m.i32(1), parentKept, m.min(g, m.index(numParents - 1)));
-    });
+    parentKept = m.parentKeptFlags(
+        globalView(b, sig.arg("parent_groups"), i32),
+        globalView(b, sig.arg("parent_counts"), i32), numParents);
     m.barrier();
   }
 
