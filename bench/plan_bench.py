@@ -101,7 +101,9 @@ def main():
     result["plan_create_cached_ms"] = 1e3 * statistics.median(cached)
     result["describe"] = {k: v for k, v in attention.describe().items()
                           if isinstance(v, (int, float, str))}
-    print(f"plan: cold {cold:.3f} s, cached "
+    print(f"plan: cold {cold:.3f} s (compile and module load "
+          f"{result['describe']['prepare_ms'] / 1e3:.3f} s, of which the "
+          f"module load {result['describe']['load_ms'] / 1e3:.3f} s), cached "
           f"{result['plan_create_cached_ms']:.2f} ms (median of 5)")
 
     torch.manual_seed(0)

@@ -78,6 +78,7 @@ sattn_status sattn_kernels_load(sattn_context *context,
     kernels->prepareMs = std::chrono::duration<double, std::milli>(
                              std::chrono::steady_clock::now() - start)
                              .count();
+    kernels->loadMs = kernels->prepareMs; // reading the files and loading
     *out = kernels.release();
     return Status::ok();
   });

@@ -58,9 +58,13 @@ Status kernelsForContext(const sattn::Context &context,
   sattn::GpuKernels prepared;
   SATTN_RETURN_IF_ERROR(sattn::compileForGpu(variant, gpu, prepared));
   auto kernels = std::make_unique<sattn_kernels>();
+  auto loadStart = std::chrono::steady_clock::now();
   SATTN_RETURN_IF_ERROR(sattn::KernelModule::load(
       context, prepared.jit.ptx, std::move(prepared.jit.manifest),
       kernels->impl));
+  kernels->loadMs = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - loadStart)
+                        .count();
   kernels->arch = prepared.arch;
   kernels->fromCache = prepared.jit.cacheHit;
   kernels->cacheNote = std::move(prepared.jit.cacheNote);

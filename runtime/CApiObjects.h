@@ -28,7 +28,7 @@ struct sattn_kernels {
   // What sattn_kernels_describe reports.
   std::string arch;
   bool fromCache = false;
-  double prepareMs = 0;
+  double prepareMs = 0, loadMs = 0;
   std::string cacheNote;
   std::string tuning;
 };
@@ -48,6 +48,7 @@ inline sattn_kernels_info describeKernels(const sattn_kernels &meta,
   info.arch = meta.arch.c_str();
   info.from_cache = meta.fromCache;
   info.prepare_ms = meta.prepareMs;
+  info.load_ms = meta.loadMs;
   info.cache_note = meta.cacheNote.c_str();
   info.tuning = meta.tuning.c_str();
   if (const auto *kernel = module.find("sparse_attention")) {

@@ -125,6 +125,9 @@ typedef struct sattn_kernels_info {
   /* "tuned (DB: parameters, time vs the defaults' time)" or "defaults (why)";
    * lives as long as the kernels. */
   const char *tuning;
+  /* Of prepare_ms, the module load: the driver turning the PTX into machine
+   * code for this GPU (its own JIT cache makes repeats cheaper). */
+  double load_ms;
 } sattn_kernels_info;
 
 SATTN_API sattn_status sattn_kernels_describe(const sattn_kernels *kernels,

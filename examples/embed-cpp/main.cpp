@@ -244,10 +244,10 @@ int main() {
   }
   sattn::Kernels kernels = sattn::Kernels::compile(*gpu, kVariant);
   sattn_kernels_info info = kernels.describe();
-  std::printf("kernels for %s: %s in %.1f ms, %d registers, %d B spilled, "
-              "%d B shared%s%s\n",
+  std::printf("kernels for %s: %s in %.1f ms (module load %.1f ms), %d "
+              "registers, %d B spilled, %d B shared%s%s\n",
               info.arch, info.from_cache ? "from the cache" : "compiled",
-              info.prepare_ms, info.registers, info.local_bytes,
+              info.prepare_ms, info.load_ms, info.registers, info.local_bytes,
               info.shared_bytes, *info.cache_note ? "; " : "",
               info.cache_note);
   std::printf("tile parameters: %s\n", info.tuning);

@@ -448,6 +448,10 @@ const NamedVariant kVariants[] = {
       "tail": {"bins": 0}})"},
 };
 
+void PrintTo(const NamedVariant &variant, std::ostream *os) {
+  *os << variant.name;
+}
+
 class PlanGpuVariants : public ::testing::TestWithParam<NamedVariant> {};
 
 TEST_P(PlanGpuVariants, MatchesFloat64ReferenceAcrossSteps) {

@@ -88,6 +88,7 @@ def _info_dict(info):
         "shared_bytes": info.shared_bytes,
         "cache_note": info.cache_note.decode(),
         "tuning": info.tuning.decode(),
+        "load_ms": info.load_ms,
     }
 
 

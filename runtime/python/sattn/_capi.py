@@ -42,6 +42,7 @@ class KernelsInfo(ctypes.Structure):
         ("shared_bytes", ctypes.c_int),
         ("cache_note", ctypes.c_char_p),
         ("tuning", ctypes.c_char_p),
+        ("load_ms", ctypes.c_double),
     ]
 
 
