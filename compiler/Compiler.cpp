@@ -232,6 +232,8 @@ Manifest collectManifest(ModuleOp module, func::FuncOp func,
       stage.inputs.push_back(names[operand]);
     for (Value result : op->getResults())
       stage.outputs.push_back(names[result]);
+    if (auto note = op->getAttrOfType<StringAttr>("sattn.no_kernel"))
+      stage.note = note.str();
     if (auto kernels = op->getAttrOfType<ArrayAttr>("sattn.kernels"))
       for (auto kernel : kernels.getAsRange<SymbolRefAttr>()) {
         stage.kernels.push_back(kernel.getLeafReference().str());

@@ -99,11 +99,14 @@ std::string writeManifestJson(const Manifest &m) {
     buffers.push_back(buffer);
   }
   ojson stages = ojson::array();
-  for (const ManifestStage &s : m.stages)
-    stages.push_back({{"op", s.op},
-                      {"kernels", s.kernels},
-                      {"inputs", s.inputs},
-                      {"outputs", s.outputs}});
+  for (const ManifestStage &s : m.stages) {
+    ojson stage = {{"op", s.op}, {"kernels", s.kernels}};
+    if (!s.note.empty())
+      stage["note"] = s.note;
+    stage["inputs"] = s.inputs;
+    stage["outputs"] = s.outputs;
+    stages.push_back(stage);
+  }
   ojson kernels = ojson::array();
   for (const ManifestKernel &k : m.kernels) {
     ojson params = ojson::array();
@@ -186,6 +189,7 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
       ManifestStage stage;
       stage.op = s.at("op").get<std::string>();
       stage.kernels = s.at("kernels").get<std::vector<std::string>>();
+      stage.note = s.value("note", std::string());
       stage.inputs = s.at("inputs").get<std::vector<std::string>>();
       stage.outputs = s.at("outputs").get<std::vector<std::string>>();
       m.stages.push_back(std::move(stage));

@@ -77,6 +77,9 @@ struct ManifestStage {
   /// yet (the runtime refuses to plan such a variant).
   std::vector<std::string> kernels;
   std::vector<std::string> inputs, outputs;
+  /// Without kernels: why ("adaptive per-head densities", a limit of the
+  /// stage's kernel); empty when no template exists for the op.
+  std::string note;
 };
 
 struct Manifest {

@@ -265,7 +265,7 @@ struct SattnInstantiateKernelsPass
     p.parentGroup = op.getParentGroup() ? int64_t(*op.getParentGroup()) : 0;
     p.scale = op.getScale().convertToDouble();
     if (std::string problem = scoreKernelProblem(p); !problem.empty())
-      return op.emitOpError() << "the score kernel cannot take " << problem;
+      return noKernel(op, "the score kernel cannot take " + problem);
     // softmax-sum: the first level's kernel runs on tensor cores where the
     // shape fits, summing the tile probabilities once at the finest level;
     // finer levels then derive their scores from those sums.
@@ -322,7 +322,7 @@ struct SattnInstantiateKernelsPass
     // runtime refuses to plan the variant (naming this stage).
     if (AdaptiveAttr adaptive = op.getAdaptiveAttr();
         adaptive && adaptive.getEnabled())
-      return success();
+      return noKernel(op, "adaptive per-head densities");
     SelectionAttr selection = op.getSelection();
     SelectKernelParams p;
     p.selection.rule = selection.getRule();
@@ -338,7 +338,7 @@ struct SattnInstantiateKernelsPass
     p.aggregate = aggregateOf(op);
     p.finalLevel = finalLevel(op);
     if (std::string problem = selectKernelProblem(p); !problem.empty())
-      return op.emitOpError() << "the select kernel cannot take " << problem;
+      return noKernel(op, "the select kernel cannot take " + problem);
     p.name = uniqueName(symbols, "sattn_select");
     gpu::GPUFuncOp func = buildSelectKernel(builder, kernels, p);
     symbols.insert(func);
@@ -357,6 +357,14 @@ struct SattnInstantiateKernelsPass
                                      {{"groups", 0}, {"counts", 1},
                                       {"recall", 2}}));
     recordKernels(op, kernels, {func});
+    return success();
+  }
+
+  /// Leaves a stage op without kernels, saying why: the variant still
+  /// compiles (its attention kernel serves a caller's own masks), and the
+  /// runtime refuses to plan it with this reason.
+  static LogicalResult noKernel(Operation *op, const std::string &why) {
+    op->setAttr("sattn.no_kernel", StringAttr::get(op->getContext(), why));
     return success();
   }
 
@@ -386,7 +394,7 @@ struct SattnInstantiateKernelsPass
     auto scores = op.getScores().getType();
     if (std::string problem = tailKernelProblem(p, scores.getDimSize(3));
         !problem.empty())
-      return op.emitOpError() << "the tail kernels cannot take " << problem;
+      return noKernel(op, "the tail kernels cannot take " + problem);
     p.name = uniqueName(symbols, "sattn_tail");
     gpu::GPUFuncOp order = buildTailOrderKernel(builder, kernels, p);
     symbols.insert(order);

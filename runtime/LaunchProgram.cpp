@@ -98,7 +98,9 @@ Status LaunchProgram::build(const Manifest &manifest,
     if (stage.kernels.empty())
       return Status::error(SATTN_ERROR_INVALID_VARIANT,
                            "variant " + variant + ": stage " + stage.op +
-                               " has no GPU kernel yet");
+                               " has no GPU kernel yet" +
+                               (stage.note.empty() ? std::string()
+                                                   : " (" + stage.note + ")"));
     for (const std::string &name : stage.kernels) {
       size_t k = 0;
       while (k < manifest.kernels.size() && manifest.kernels[k].name != name)

@@ -63,7 +63,9 @@ Status Plan::create(std::unique_ptr<KernelModule> module,
     if (stage.kernels.empty())
       return Status::error(SATTN_ERROR_INVALID_VARIANT,
                            "variant " + variant.name + ": stage " + stage.op +
-                               " has no GPU kernel yet");
+                               " has no GPU kernel yet" +
+                               (stage.note.empty() ? std::string()
+                                                   : " (" + stage.note + ")"));
   const Context &context = module->context();
   std::unique_ptr<Plan> plan(new Plan(std::move(module)));
   const ProblemParams &problem = variant.problem;

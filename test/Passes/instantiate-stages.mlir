@@ -74,14 +74,16 @@ func.func @wan(%q: tensor<1x2x262x128xbf16>, %k: tensor<1x2x262x128xbf16>, %v: t
 // -----
 
 // Adaptive densities have no GPU kernels yet: the select stages stay
-// without one (the runtime then refuses to plan the variant, naming the
-// stage), everything else is instantiated.
+// without one and say why (the runtime refuses to plan the variant with
+// that reason), everything else is instantiated.
 #adaptive = #sattn.variant<name = "a", problem = <heads = 1, grid = [1, 8, 16]>,
                            block = <q = 64, k = 32>, adaptive = <enabled = true>>
 
 // CHECK-LABEL: func.func @adaptive
 // CHECK: sattn.score {{.*}}sattn.kernels = [@sattn_kernels::@sattn_score]
 // CHECK: sattn.select
+// CHECK-NOT: sattn.kernels
+// CHECK-SAME: sattn.no_kernel = "adaptive per-head densities"
 // CHECK-NOT: sattn.kernels
 // CHECK-SAME: -> (
 func.func @adaptive(%q: tensor<1x1x128x128xbf16>) -> tensor<1x1x128x128xbf16> {
@@ -91,11 +93,15 @@ func.func @adaptive(%q: tensor<1x1x128x128xbf16>) -> tensor<1x1x128x128xbf16> {
 
 // -----
 
-// Limits of the stage kernels are errors that name the value.
+// Beyond a stage kernel's limits the stage stays without a kernel, naming
+// the value; the attention kernel is still built (for a caller's own masks).
 #many = #sattn.variant<name = "many", problem = <heads = 1, head_dim = 64, grid = [4, 128, 256]>,
                        block = <k = 16>, tail = <bins = 0>>
+// CHECK-LABEL: func.func @many
+// CHECK: sattn.select
+// CHECK-SAME: sattn.no_kernel = "the select kernel cannot take 8192 key groups of 16 tokens per row (the GPU selection sorts at most 4096 per row)"
+// CHECK: sattn.sparse_attention {{.*}}sattn.kernels = [@sattn_kernels::@sattn_sparse_attention]
 func.func @many(%q: tensor<1x1x131072x64xbf16>) -> tensor<1x1x131072x64xbf16> {
-  // expected-error @+1 {{'sattn.select' op the select kernel cannot take 8192 key groups of 16 tokens per row (the GPU selection sorts at most 4096 per row)}}
   %o = sattn.attention %q, %q, %q {variant = #many} : tensor<1x1x131072x64xbf16>
   return %o : tensor<1x1x131072x64xbf16>
 }

@@ -262,6 +262,13 @@ TEST(LaunchProgram, AStageWithoutKernelsIsRefusedByName) {
   EXPECT_NE(status.message().find("stage sattn.select has no GPU kernel yet"),
             std::string::npos)
       << status.message();
+  // With the compiler's reason.
+  m.stages[1].note = "adaptive per-head densities";
+  status = LaunchProgram::build(m, kOwned, program);
+  EXPECT_NE(status.message().find("stage sattn.select has no GPU kernel yet "
+                                  "(adaptive per-head densities)"),
+            std::string::npos)
+      << status.message();
 }
 
 TEST(LaunchProgram, BadManifestsAreRefusedWithTheParameter) {

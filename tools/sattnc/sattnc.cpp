@@ -179,14 +179,16 @@ std::string summary(const sattn::Manifest &m) {
            << "x" << k.grid[2] << ", block " << k.block[0] << ", "
            << k.params.size() << " params]";
   }
-  std::map<std::string, int> pending;
+  // Stages without a kernel, per op and reason.
+  std::map<std::pair<std::string, std::string>, int> pending;
   for (const sattn::ManifestStage &s : m.stages)
     if (s.kernels.empty())
-      ++pending[StringRef(s.op).drop_front(6).str()];
+      ++pending[{StringRef(s.op).drop_front(6).str(), s.note}];
   if (!pending.empty()) {
     os << "; stages without a kernel yet:";
-    for (auto &[op, count] : pending)
-      os << " " << op << (count > 1 ? "x" + std::to_string(count) : "");
+    for (auto &[key, count] : pending)
+      os << " " << key.first << (count > 1 ? "x" + std::to_string(count) : "")
+         << (key.second.empty() ? "" : " (" + key.second + ")");
   }
   os << "; workspace " << humanBytes(m.workspaceBytes());
   return line;
