@@ -13,6 +13,7 @@ int64_t ManifestBuffer::bytes() const {
     elements *= d;
   int64_t width = dtype == "i8"                        ? 1
                   : (dtype == "bf16" || dtype == "f16") ? 2
+                  : dtype == "f64"                      ? 8
                                                         : 4;
   return elements * width;
 }

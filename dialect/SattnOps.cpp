@@ -14,6 +14,8 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cstdio>
+
 using namespace mlir;
 
 namespace sattn {
@@ -100,6 +102,9 @@ void PoolOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
 }
 void ScoreOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   setName(getScores(), "scores");
+}
+void AdaptiveDensityOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getHeadDensity(), "densities");
 }
 void LinearAttentionOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   setName(getOut(), "out");
@@ -207,6 +212,37 @@ LogicalResult SelectOp::verify() {
       failed(checkIndexLists(*this, "groups", getGroups(), getCounts(), b, h,
                              nq, numGroups)) ||
       failed(checkShape(*this, "recall", getRecall(), {b, h, nq})))
+    return failure();
+  if (getHeadDensity() &&
+      failed(checkShape(*this, "densities", getHeadDensity(), {b, h})))
+    return failure();
+  if (getHeadDensity() && getDensity())
+    return emitOpError() << "takes densities or a density, not both";
+  if (FloatAttr d = getDensityAttr()) {
+    double value = d.getValueAsDouble();
+    if (value <= 0 || value > 1) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", value);
+      return emitOpError() << "density " << text << " is outside (0, 1]";
+    }
+  }
+  if (!getParentGroups())
+    return success();
+  if (!getParentGroup())
+    return emitOpError() << "parents given without parent_group";
+  return checkIndexLists(*this, "parent groups", getParentGroups(),
+                         getParentCounts(), b, h, nq,
+                         ceilDiv(s, *getParentGroup()));
+}
+
+LogicalResult AdaptiveDensityOp::verify() {
+  ProblemParams problem = getLayout().getParams();
+  Value scores = getScores();
+  int64_t b = dim(scores, 0), h = dim(scores, 1);
+  int64_t s = problem.seqLen();
+  int64_t nq = ceilDiv(s, getBlockQ()), numGroups = ceilDiv(s, getGroup());
+  if (failed(checkShape(*this, "scores", scores, {b, h, nq, numGroups})) ||
+      failed(checkShape(*this, "head_density", getHeadDensity(), {b, h})))
     return failure();
   if (!getParentGroups())
     return success();

@@ -27,6 +27,7 @@ def Sattn_NamedResult
 def Sattn_Activations : TensorRankOf<[BF16, F16, F32, F64], [4]>;
 // [B, H, S, D] or [B, H, S]: what reorder and unreorder permute along S.
 def Sattn_Sequence : TensorRankOf<[BF16, F16, F32, F64], [3, 4]>;
+def Sattn_F64Rank2 : TensorRankOf<[F64], [2]>;
 def Sattn_F32Rank3 : TensorRankOf<[F32], [3]>;
 def Sattn_F32Rank4 : TensorRankOf<[F32], [4]>;
 def Sattn_F32Rank5 : TensorRankOf<[F32], [5]>;
@@ -162,9 +163,10 @@ def Sattn_SelectOp : Sattn_Op<"select", [Pure, AttrSizedOperandSegments]> {
     count. The forced groups of `selection.keep` are kept first and count in
     the budget; the rest are the best-scored groups, ties to the lower index.
     `recall` is the kept share of the row's score (the estimated recall). With `parents`, only children of kept parent groups can be kept.
-    With `adaptive`, each head picks the smallest density that reaches the
-    target recall. The density is the variant's; the runtime passes the
-    step's density from the schedule.
+    The topk density is the step's, which the runtime passes from the
+    schedule; with `density` it is that constant instead (the probe
+    selection of adaptive densities), and with `densities` each head's own
+    (a `sattn.adaptive_density` result).
 
     Example:
     ```mlir
@@ -178,13 +180,53 @@ def Sattn_SelectOp : Sattn_Op<"select", [Pure, AttrSizedOperandSegments]> {
   let arguments = (ins Sattn_F32Rank4:$scores,
                        Optional<Sattn_IndexLists>:$parent_groups,
                        Optional<Sattn_Counts>:$parent_counts,
+                       Optional<Sattn_F64Rank2>:$head_density,
                        Sattn_SelectionAttr:$selection,
                        OptionalAttr<Sattn_AdaptiveAttr>:$adaptive,
                        Sattn_ProblemAttr:$layout, Sattn_PositiveI64:$block_q,
                        Sattn_PositiveI64:$group,
-                       OptionalAttr<Sattn_PositiveI64>:$parent_group);
+                       OptionalAttr<Sattn_PositiveI64>:$parent_group,
+                       OptionalAttr<F64Attr>:$density);
   let results = (outs Sattn_IndexLists:$groups, Sattn_Counts:$counts,
                       Sattn_F32Rank3:$recall);
+  let assemblyFormat = [{
+    $scores (`parents` `(` $parent_groups^ `,` $parent_counts `)`)?
+    (`densities` `(` $head_density^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Sattn_AdaptiveDensityOp
+    : Sattn_Op<"adaptive_density",
+               [Pure, AttrSizedOperandSegments, Sattn_NamedResult]> {
+  let summary = "each head's density from estimated recall (SPEC §4)";
+  let description = [{
+    From a probe selection's final level (its dense scores and, with
+    levels, the probe's parent lists): per (batch, head) the estimated
+    recall curve, recall(k) = the mean over query blocks of the normalized
+    score mass of the first max(k, forced) ranked groups (1 for a dense
+    row), and the density k / G of the smallest k reaching
+    `adaptive.target_recall`, clamped into [min_density, max_density].
+
+    Example:
+    ```mlir
+    %d = sattn.adaptive_density %s {adaptive = #sattn.adaptive<>,
+           block_q = 128 : i64, group = 128 : i64,
+           layout = #sattn.problem<heads = 40, grid = [21, 30, 52]>,
+           selection = #sattn.selection<>}
+        : (tensor<1x40x256x256xf32>) -> tensor<1x40xf64>
+    ```
+  }];
+  let arguments = (ins Sattn_F32Rank4:$scores,
+                       Optional<Sattn_IndexLists>:$parent_groups,
+                       Optional<Sattn_Counts>:$parent_counts,
+                       Sattn_SelectionAttr:$selection,
+                       Sattn_AdaptiveAttr:$adaptive,
+                       Sattn_ProblemAttr:$layout, Sattn_PositiveI64:$block_q,
+                       Sattn_PositiveI64:$group,
+                       OptionalAttr<Sattn_PositiveI64>:$parent_group);
+  let results = (outs Sattn_F64Rank2:$head_density);
   let assemblyFormat = [{
     $scores (`parents` `(` $parent_groups^ `,` $parent_counts `)`)?
     attr-dict `:` functional-type(operands, results)

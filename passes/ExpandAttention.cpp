@@ -77,30 +77,81 @@ public:
           b.getContext(), true, F64{v.adaptive.targetRecall},
           F64{v.adaptive.minDensity}, F64{v.adaptive.maxDensity});
 
-    Value scores, groups, counts, groupKeyMeans;
-    std::optional<int64_t> parentGroup;
-    for (int64_t group : v.levels()) {
-      Value keyMeans = softmaxSum ? keyTileMeans : pool(kr, group);
-      if (group == v.block.k && !softmaxSum)
-        groupKeyMeans = keyMeans;
-      int64_t numGroups = ceilDiv(seq, group);
-      auto scoreOp = ScoreOp::create(
-          b, loc, tensor({numQueryBlocks(), numGroups}, f32), queryMeans,
-          keyMeans, groups, counts, parentGroup ? scores : Value(), scoring,
+    // The selection, level by level; with adaptive densities first a probe
+    // at max_density (up to the final level's scores), each head's density
+    // from its estimated recall curve, then the selection with those
+    // densities (Pipeline.cpp computeMask). The first level's scores do not
+    // depend on any selection and serve both.
+    Value groupKeyMeans;
+    std::map<int64_t, Value> keyMeansOf;
+    auto keyMeansFor = [&](int64_t group) {
+      if (softmaxSum)
+        return keyTileMeans;
+      if (!keyMeansOf.count(group))
+        keyMeansOf[group] = pool(kr, group);
+      return keyMeansOf[group];
+    };
+    struct Chain {
+      Value scores, groups, counts;
+      std::optional<int64_t> parentGroup;
+    };
+    Value firstScores;
+    auto runChain = [&](std::optional<double> fixedDensity, Value densities,
+                        bool stopAtFinalScores) {
+      Chain c;
+      std::vector<int64_t> levels = v.levels();
+      for (size_t l = 0; l < levels.size(); ++l) {
+        int64_t group = levels[l];
+        Value keyMeans = keyMeansFor(group);
+        if (group == v.block.k && !softmaxSum)
+          groupKeyMeans = keyMeans;
+        int64_t numGroups = ceilDiv(seq, group);
+        if (l == 0 && firstScores) {
+          c.scores = firstScores;
+        } else {
+          auto scoreOp = ScoreOp::create(
+              b, loc, tensor({numQueryBlocks(), numGroups}, f32), queryMeans,
+              keyMeans, c.groups, c.counts, c.parentGroup ? c.scores : Value(),
+              scoring, b.getI64IntegerAttr(v.block.q),
+              b.getI64IntegerAttr(group),
+              c.parentGroup ? b.getI64IntegerAttr(*c.parentGroup)
+                            : IntegerAttr(),
+              b.getI64IntegerAttr(seq), b.getF64FloatAttr(scale()));
+          c.scores = scoreOp.getScores();
+          if (l == 0)
+            firstScores = c.scores;
+        }
+        if (stopAtFinalScores && l + 1 == levels.size())
+          return c;
+        auto selectOp = SelectOp::create(
+            b, loc, tensor({numQueryBlocks(), numGroups}, i32),
+            tensor({numQueryBlocks()}, i32), tensor({numQueryBlocks()}, f32),
+            c.scores, c.groups, c.counts, densities, selection,
+            AdaptiveAttr(), layout, b.getI64IntegerAttr(v.block.q),
+            b.getI64IntegerAttr(group),
+            c.parentGroup ? b.getI64IntegerAttr(*c.parentGroup)
+                          : IntegerAttr(),
+            fixedDensity ? b.getF64FloatAttr(*fixedDensity) : FloatAttr());
+        c.groups = selectOp.getGroups();
+        c.counts = selectOp.getCounts();
+        c.parentGroup = group;
+      }
+      return c;
+    };
+    Value densities;
+    if (adaptive) {
+      Chain probe = runChain(v.adaptive.maxDensity, Value(), true);
+      int64_t group = v.levels().back();
+      densities = AdaptiveDensityOp::create(
+          b, loc, RankedTensorType::get({batch, heads}, b.getF64Type()),
+          probe.scores,
+          probe.groups, probe.counts, selection, adaptive, layout,
           b.getI64IntegerAttr(v.block.q), b.getI64IntegerAttr(group),
-          parentGroup ? b.getI64IntegerAttr(*parentGroup) : IntegerAttr(),
-          b.getI64IntegerAttr(seq), b.getF64FloatAttr(scale()));
-      scores = scoreOp.getScores();
-      auto selectOp = SelectOp::create(
-          b, loc, tensor({numQueryBlocks(), numGroups}, i32),
-          tensor({numQueryBlocks()}, i32), tensor({numQueryBlocks()}, f32),
-          scores, groups, counts, selection, adaptive, layout,
-          b.getI64IntegerAttr(v.block.q), b.getI64IntegerAttr(group),
-          parentGroup ? b.getI64IntegerAttr(*parentGroup) : IntegerAttr());
-      groups = selectOp.getGroups();
-      counts = selectOp.getCounts();
-      parentGroup = group;
+          probe.parentGroup ? b.getI64IntegerAttr(*probe.parentGroup)
+                            : IntegerAttr());
     }
+    Chain final = runChain(std::nullopt, densities, false);
+    Value scores = final.scores, groups = final.groups, counts = final.counts;
 
     Value tailKeys, tailValues, tailLogCounts;
     if (v.tail.bins > 0) {

@@ -116,7 +116,7 @@ struct SattnInstantiateKernelsPass
     SmallVector<Operation *> stages;
     module.walk([&](Operation *op) {
       if (isa<SparseAttentionOp, ReorderOp, UnreorderOp, PoolOp, ScoreOp,
-              SelectOp, TailBinsOp>(op))
+              SelectOp, AdaptiveDensityOp, TailBinsOp>(op))
         stages.push_back(op);
     });
     if (stages.empty())
@@ -151,6 +151,9 @@ struct SattnInstantiateKernelsPass
               })
               .Case([&](SelectOp op) {
                 return instantiateSelect(op, builder, kernels, symbols);
+              })
+              .Case([&](AdaptiveDensityOp op) {
+                return instantiateAdaptive(op, builder, kernels, symbols);
               })
               .Case([&](TailBinsOp op) {
                 return instantiateTail(op, builder, kernels, symbols);
@@ -314,38 +317,62 @@ struct SattnInstantiateKernelsPass
     return success();
   }
 
-  LogicalResult instantiateSelect(SelectOp op, OpBuilder &builder,
-                                  gpu::GPUModuleOp kernels,
-                                  SymbolTable &symbols) {
-    // Adaptive densities need a probe selection and a per-head recall
-    // curve on the GPU; until they have kernels the stage has none, and the
-    // runtime refuses to plan the variant (naming this stage).
-    if (AdaptiveAttr adaptive = op.getAdaptiveAttr();
-        adaptive && adaptive.getEnabled())
-      return noKernel(op, "adaptive per-head densities");
-    SelectionAttr selection = op.getSelection();
-    SelectKernelParams p;
+  /// A select kernel for a SelectOp, or the curve kernel of an
+  /// AdaptiveDensityOp (`p.curve`); `out` stays null when the stage is left
+  /// without a kernel.
+  LogicalResult instantiateSelectLike(
+      Operation *op, TypedValue<RankedTensorType> scoresValue,
+      SelectionAttr selection, ProblemAttr layout, uint64_t blockQ,
+      uint64_t group, std::optional<uint64_t> parentGroup,
+      SelectKernelParams p, OpBuilder &builder, gpu::GPUModuleOp kernels,
+      SymbolTable &symbols, gpu::GPUFuncOp &out) {
     p.selection.rule = selection.getRule();
     p.selection.density = selection.getDensity().value;
     p.selection.p = selection.getP().value;
     p.selection.threshold = selection.getThreshold().value;
     p.selection.keep.assign(selection.getKeep().begin(),
                             selection.getKeep().end());
-    p.problem = op.getLayout().getParams();
-    p.blockQ = int64_t(op.getBlockQ());
-    p.group = int64_t(op.getGroup());
-    p.parentGroup = op.getParentGroup() ? int64_t(*op.getParentGroup()) : 0;
-    p.aggregate = aggregateOf(op);
-    p.finalLevel = finalLevel(op);
+    p.problem = layout.getParams();
+    p.blockQ = int64_t(blockQ);
+    p.group = int64_t(group);
+    p.parentGroup = parentGroup ? int64_t(*parentGroup) : 0;
+    p.aggregate = aggregateOf(scoresValue);
     if (std::string problem = selectKernelProblem(p); !problem.empty())
       return noKernel(op, "the select kernel cannot take " + problem);
-    p.name = uniqueName(symbols, "sattn_select");
+    p.name = uniqueName(symbols, p.curve ? "sattn_recall_curve"
+                                         : "sattn_select");
     gpu::GPUFuncOp func = buildSelectKernel(builder, kernels, p);
     symbols.insert(func);
-    recordRowGrid(func, "select", op.getScores().getType(),
-                  p.problem.seqLen(), p.blockQ, "refresh");
-    if (p.selection.rule == SelectionRule::TopK)
+    recordRowGrid(func, p.curve ? "adaptive_density" : "select",
+                  scoresValue.getType(), p.problem.seqLen(), p.blockQ,
+                  "refresh");
+    bool topk = p.selection.rule == SelectionRule::TopK;
+    if (topk && !p.curve &&
+        p.density == SelectKernelParams::Density::Step)
       setParamSource(func, "density", "density");
+    out = func;
+    return success();
+  }
+
+  LogicalResult instantiateSelect(SelectOp op, OpBuilder &builder,
+                                  gpu::GPUModuleOp kernels,
+                                  SymbolTable &symbols) {
+    SelectKernelParams p;
+    if (op.getHeadDensity()) {
+      p.density = SelectKernelParams::Density::PerHead;
+    } else if (FloatAttr fixed = op.getDensityAttr()) {
+      p.density = SelectKernelParams::Density::Fixed;
+      p.fixedDensity = fixed.getValueAsDouble();
+    }
+    p.finalLevel = finalLevel(op);
+    gpu::GPUFuncOp func;
+    if (failed(instantiateSelectLike(op, op.getScores(), op.getSelection(),
+                                     op.getLayout(), op.getBlockQ(),
+                                     op.getGroup(), op.getParentGroup(), p,
+                                     builder, kernels, symbols, func)))
+      return failure();
+    if (!func)
+      return success(); // left without a kernel (sattn.no_kernel says why)
     auto operand = [&](unsigned odsIndex) {
       auto [start, length] = op.getODSOperandIndexAndLength(odsIndex);
       return length ? int(start) : -1;
@@ -353,10 +380,59 @@ struct SattnInstantiateKernelsPass
     bindBuffers(func, operandSources(op,
                                      {{"scores", operand(0)},
                                       {"parent_groups", operand(1)},
-                                      {"parent_counts", operand(2)}},
+                                      {"parent_counts", operand(2)},
+                                      {"head_density", operand(3)}},
                                      {{"groups", 0}, {"counts", 1},
                                       {"recall", 2}}));
     recordKernels(op, kernels, {func});
+    return success();
+  }
+
+  LogicalResult instantiateAdaptive(AdaptiveDensityOp op, OpBuilder &builder,
+                                    gpu::GPUModuleOp kernels,
+                                    SymbolTable &symbols) {
+    SelectKernelParams p;
+    p.curve = true;
+    p.finalLevel = true;
+    gpu::GPUFuncOp curve;
+    if (failed(instantiateSelectLike(op, op.getScores(), op.getSelection(),
+                                     op.getLayout(), op.getBlockQ(),
+                                     op.getGroup(), op.getParentGroup(), p,
+                                     builder, kernels, symbols, curve)))
+      return failure();
+    if (!curve)
+      return success(); // left without a kernel (sattn.no_kernel says why)
+    auto scores = op.getScores().getType();
+    AdaptiveDensityKernelParams a;
+    AdaptiveAttr adaptive = op.getAdaptive();
+    a.adaptive.enabled = true;
+    a.adaptive.targetRecall = adaptive.getTargetRecall().value;
+    a.adaptive.minDensity = adaptive.getMinDensity().value;
+    a.adaptive.maxDensity = adaptive.getMaxDensity().value;
+    a.numQueryBlocks = scores.getDimSize(2);
+    a.numGroups = scores.getDimSize(3);
+    a.name = uniqueName(symbols, "sattn_adaptive_density");
+    gpu::GPUFuncOp density = buildAdaptiveDensityKernel(builder, kernels, a);
+    symbols.insert(density);
+    int64_t seq = op.getLayout().getParams().seqLen();
+    recordRowGrid(density, "adaptive_density", scores, seq, seq, "refresh");
+    SmallVector<int64_t> curveShape = {scores.getDimSize(0),
+                                       scores.getDimSize(1),
+                                       scores.getDimSize(3)};
+    setScratch(curve, "curve", curveShape, "f32");
+    setScratch(density, "curve", curveShape, "f32");
+    auto operand = [&](unsigned odsIndex) {
+      auto [start, length] = op.getODSOperandIndexAndLength(odsIndex);
+      return length ? int(start) : -1;
+    };
+    auto sources = operandSources(op,
+                                  {{"scores", operand(0)},
+                                   {"parent_groups", operand(1)},
+                                   {"parent_counts", operand(2)}},
+                                  {{"head_density", 0}});
+    bindBuffers(curve, sources);
+    bindBuffers(density, sources);
+    recordKernels(op, kernels, {curve, density});
     return success();
   }
 
@@ -368,9 +444,9 @@ struct SattnInstantiateKernelsPass
     return success();
   }
 
-  /// The scoring aggregate of a select op: its scores come from a score op.
-  static ScoreAggregate aggregateOf(SelectOp op) {
-    if (auto score = op.getScores().getDefiningOp<ScoreOp>())
+  /// The scoring aggregate of scores: they come from a score op.
+  static ScoreAggregate aggregateOf(Value scores) {
+    if (auto score = scores.getDefiningOp<ScoreOp>())
       return score.getScoring().getAggregate();
     return ScoreAggregate::SoftmaxSum;
   }

@@ -913,9 +913,17 @@ gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   }
   if (keepFirstFrame)
     params.push_back(KernelParam::constant(ctx, "frames", "frames"));
-  for (const char *name : {"groups", "counts", "recall"})
-    params.push_back(KernelParam::buffer(ctx, name));
-  if (p.selection.rule == SelectionRule::TopK)
+  using Density = SelectKernelParams::Density;
+  bool topk = p.selection.rule == SelectionRule::TopK;
+  if (topk && p.density == Density::PerHead)
+    params.push_back(KernelParam::buffer(ctx, "head_density"));
+  if (p.curve) {
+    params.push_back(KernelParam::scratch(ctx, "curve"));
+  } else {
+    for (const char *name : {"groups", "counts", "recall"})
+      params.push_back(KernelParam::buffer(ctx, name));
+  }
+  if (topk && !p.curve && p.density == Density::Step)
     params.push_back(KernelParam::scalar("density", builder.getF64Type()));
   const int64_t threads = SelectKernelParams::kThreads;
   Signature sig = startKernel(builder, module, p.name, params, threads);
@@ -1042,9 +1050,75 @@ gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   };
   Value numForced = toIndexF(numForcedF), available = toIndexF(availableF);
   m.bitonicSortDescending(keys, padded);
+  // (Clamped: a caller may read a key another thread is overwriting and
+  // discard the result; the load must stay inside the row.)
+  auto sortedShareOf = [&](Value t) -> Value {
+    return share(m.min(m.groupOfKey(m.load(keys, t)),
+                       m.index(numGroups - 1)));
+  };
+
+  if (p.curve) {
+    // recall(k) = the share of the first min(available, max(k, forced))
+    // ranked groups: a prefix sum of the ranking's shares (chunks per
+    // thread, the chunk totals scanned by one thread), written over the
+    // keys as f32 bits.
+    const int64_t per = std::max<int64_t>(1, padded / threads);
+    Value partial = m.shared(threads, f32);
+    Value first = m.mul(m.tid, m.index(per));
+    auto shareAt = [&](Value t) {
+      Value inRanking = m.ult(t, available);
+      Value safe = m.select(inRanking, t, m.index(0));
+      return m.select(inRanking, sortedShareOf(safe), m.f32(0));
+    };
+    Value chunkTotal = m.loopCarry(
+        first, m.min(m.add(first, m.index(per)), m.index(padded)), m.index(1),
+        {m.f32(0)}, [&](Value t, ValueRange acc) -> SmallVector<Value> {
+          return {m.addf(acc[0], shareAt(t))};
+        })[0];
+    m.store(chunkTotal, partial, m.tid);
+    m.barrier();
+    m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
+      m.loopCarry(m.index(0), m.index(threads), m.index(1), {m.f32(0)},
+                  [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                    Value total = m.load(partial, i);
+                    m.store(acc[0], partial, i); // exclusive offsets
+                    return {m.addf(acc[0], total)};
+                  });
+    });
+    m.barrier();
+    // In place over the keys: each thread reads position t's key before it
+    // writes t, and only its own chunk.
+    m.loopCarry(first, m.min(m.add(first, m.index(per)), m.index(padded)),
+                m.index(1), {m.load(partial, m.tid)},
+                [&](Value t, ValueRange acc) -> SmallVector<Value> {
+                  Value next = m.addf(acc[0], shareAt(t));
+                  Value bits = arith::BitcastOp::create(b, b.getI32Type(), next);
+                  m.store(arith::ExtUIOp::create(b, i64, bits), keys, t);
+                  return {next};
+                });
+    m.barrier();
+    auto prefixAt = [&](Value t) -> Value {
+      Value bits = arith::TruncIOp::create(b, b.getI32Type(), m.load(keys, t));
+      return arith::BitcastOp::create(b, f32, bits);
+    };
+    Value curve = globalView(b, sig.arg("curve"), f32);
+    Value curveBase = m.mul(m.batchHead, m.index(numGroups));
+    m.forThreads(m.index(numGroups), [&](Value j) {
+      Value k = m.add(j, m.index(1));
+      Value n = m.min(available, arith::MaxUIOp::create(b, k, numForced));
+      Value hasAny = m.ult(m.index(0), n);
+      Value safe = m.select(hasAny, m.sub(n, m.index(1)), m.index(0));
+      Value recall = m.select(hasAny, prefixAt(safe), m.f32(0));
+      recall = m.select(denseRow, m.f32(1), recall);
+      memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf, recall,
+                                  curve, ValueRange{m.add(curveBase, j)});
+    });
+    gpu::ReturnOp::create(b);
+    return sig.func;
+  }
 
   // How many of the ranking the rule keeps (Select.cpp keepCount).
-  auto sortedShare = [&](Value t) { return share(m.groupOfKey(m.load(keys, t))); };
+  auto sortedShare = sortedShareOf;
   Value kept;
   switch (p.selection.rule) {
   case SelectionRule::TopK: {
@@ -1054,8 +1128,21 @@ gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
     auto f64 = [&](double v) {
       return arith::ConstantOp::create(b, b.getF64FloatAttr(v));
     };
+    Value density;
+    switch (p.density) {
+    case SelectKernelParams::Density::Step:
+      density = sig.arg("density");
+      break;
+    case SelectKernelParams::Density::Fixed:
+      density = f64(p.fixedDensity);
+      break;
+    case SelectKernelParams::Density::PerHead:
+      density = m.load(globalView(b, sig.arg("head_density"), b.getF64Type()),
+                       m.batchHead);
+      break;
+    }
     Value product =
-        arith::MulFOp::create(b, sig.arg("density"), f64(double(numGroups)));
+        arith::MulFOp::create(b, density, f64(double(numGroups)));
     Value rounded;
     if (p.finalLevel) {
       rounded = arith::FPToSIOp::create(
@@ -1172,6 +1259,58 @@ gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
     m.store(m.indexToI32(kept), globalView(b, sig.arg("counts"), i32), m.row);
     m.store(recall, globalView(b, sig.arg("recall"), f32), m.row);
+  });
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
+gpu::GPUFuncOp buildAdaptiveDensityKernel(OpBuilder &builder,
+                                          gpu::GPUModuleOp module,
+                                          const AdaptiveDensityKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  std::vector<KernelParam> params = {KernelParam::scratch(ctx, "curve"),
+                                     KernelParam::buffer(ctx, "head_density")};
+  const int64_t threads = AdaptiveDensityKernelParams::kThreads;
+  Signature sig = startKernel(builder, module, p.name, params, threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  const int64_t g = p.numGroups;
+  Value curve = globalView(b, sig.arg("curve"), f32);
+  Value base = m.mul(m.batchHead, m.index(g));
+  Value scratch = m.shared(32, f32);
+  // The smallest k (as -k, for a max) whose mean recall reaches the target
+  // with the reference's tolerance; k = G always qualifies.
+  double target = p.adaptive.targetRecall - 1e-12;
+  Value best = m.loopCarry(
+      m.tid, m.index(g), m.index(threads), {m.f32(-double(g))},
+      [&](Value j, ValueRange acc) -> SmallVector<Value> {
+        Value mean = m.divf(m.load(curve, m.add(base, j)),
+                            m.f32(double(p.numQueryBlocks)));
+        Value k = m.add(j, m.index(1));
+        Value reaches = m.ori(
+            m.cmpf(arith::CmpFPredicate::OGE, arith::ExtFOp::create(b, f64, mean),
+                   arith::ConstantOp::create(b, b.getF64FloatAttr(target))),
+            m.cmpi(arith::CmpIPredicate::eq, k, m.index(g)));
+        Value negK = m.subf(m.f32(0), m.indexToF32(k));
+        return {m.select(reaches, m.maxf(acc[0], negK), acc[0])};
+      })[0];
+  Value k = m.blockReduce(best, /*isMax=*/true, scratch);
+  // For the next refresh's atomics.
+  m.forThreads(m.index(g),
+               [&](Value j) { m.store(m.f32(0), curve, m.add(base, j)); });
+  m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
+    Value kk = arith::ExtFOp::create(b, f64, m.subf(m.f32(0), k));
+    Value density = arith::DivFOp::create(
+        b, kk, arith::ConstantOp::create(b, b.getF64FloatAttr(double(g))));
+    density = arith::MaximumFOp::create(
+        b, density,
+        arith::ConstantOp::create(b, b.getF64FloatAttr(p.adaptive.minDensity)));
+    density = arith::MinimumFOp::create(
+        b, density,
+        arith::ConstantOp::create(b, b.getF64FloatAttr(p.adaptive.maxDensity)));
+    m.store(density, globalView(b, sig.arg("head_density"), f64), m.batchHead);
   });
   gpu::ReturnOp::create(b);
   return sig.func;

@@ -106,12 +106,38 @@ struct SelectKernelParams {
   int64_t group = 128;
   int64_t parentGroup = 0;
   bool finalLevel = true;
+  /// Where topk's density comes from: the runtime's per-step scalar, the
+  /// constant `fixedDensity` (an adaptive probe), or one f64 per (batch,
+  /// head) in the buffer `head_density`.
+  enum class Density { Step, Fixed, PerHead };
+  Density density = Density::Step;
+  double fixedDensity = 1.0;
+  /// Adaptive densities: instead of lists, add this row's estimated recall
+  /// curve (recall(k) for k = 1..G, the share of the first max(k, forced)
+  /// ranked groups; 1 for a dense row) into the scratch buffer `curve`
+  /// [B, H, G] with atomics.
+  bool curve = false;
   static constexpr int64_t kThreads = 256;
   /// Groups a row may have: the sort keys (8 bytes each) must fit in
   /// shared memory.
   static constexpr int64_t kMaxGroups = 4096;
 };
 std::string selectKernelProblem(const SelectKernelParams &p);
+
+/// The per-head density of adaptive selection from the curves the
+/// `curve` select kernel summed: the smallest k whose mean recall over the
+/// query blocks reaches the target (G if none), k / G clamped into [min,
+/// max], written as f64 to `head_density`; the curve is zeroed again for
+/// the next refresh. One thread block per (batch, head).
+struct AdaptiveDensityKernelParams {
+  std::string name = "sattn_adaptive_density";
+  AdaptiveParams adaptive;
+  int64_t numGroups = 1, numQueryBlocks = 1;
+  static constexpr int64_t kThreads = 256;
+};
+mlir::gpu::GPUFuncOp buildAdaptiveDensityKernel(
+    mlir::OpBuilder &builder, mlir::gpu::GPUModuleOp module,
+    const AdaptiveDensityKernelParams &p);
 mlir::gpu::GPUFuncOp buildSelectKernel(mlir::OpBuilder &builder,
                                        mlir::gpu::GPUModuleOp module,
                                        const SelectKernelParams &p);

@@ -251,3 +251,27 @@ func.func @linear_merge(%q: tensor<1x2x70x128xbf16>, %o: tensor<1x2x70x128xf16>,
   %r = sattn.linear_attention %q, %q, %q merge(%o, %l) {layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, linear = #sattn.linear<enabled = true>} : (tensor<1x2x70x128xbf16>, tensor<1x2x70x128xbf16>, tensor<1x2x70x128xbf16>, tensor<1x2x70x128xf16>, tensor<1x2x70xf32>) -> tensor<1x2x70x128xbf16>
   return
 }
+
+// -----
+
+func.func @select_two_densities(%s: tensor<1x2x2x3xf32>, %d: tensor<1x2xf64>) {
+  // expected-error @+1 {{'sattn.select' op takes densities or a density, not both}}
+  %g, %n, %r = sattn.select %s densities(%d) {block_q = 64 : i64, density = 0.5 : f64, group = 32 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, selection = #sattn.selection<>} : (tensor<1x2x2x3xf32>, tensor<1x2xf64>) -> (tensor<1x2x2x3xi32>, tensor<1x2x2xi32>, tensor<1x2x2xf32>)
+  return
+}
+
+// -----
+
+func.func @select_fixed_density(%s: tensor<1x2x2x3xf32>) {
+  // expected-error @+1 {{'sattn.select' op density 1.5 is outside (0, 1]}}
+  %g, %n, %r = sattn.select %s {block_q = 64 : i64, density = 1.5 : f64, group = 32 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, selection = #sattn.selection<>} : (tensor<1x2x2x3xf32>) -> (tensor<1x2x2x3xi32>, tensor<1x2x2xi32>, tensor<1x2x2xf32>)
+  return
+}
+
+// -----
+
+func.func @adaptive_density_shape(%s: tensor<1x2x2x3xf32>) {
+  // expected-error @+1 {{'sattn.adaptive_density' op head_density has shape 2x1, expected 1x2}}
+  %d = sattn.adaptive_density %s {adaptive = #sattn.adaptive<>, block_q = 64 : i64, group = 32 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, selection = #sattn.selection<>} : (tensor<1x2x2x3xf32>) -> tensor<2x1xf64>
+  return
+}

@@ -38,6 +38,15 @@ func.func @stages(%q: tensor<1x2x70x128xbf16>, %lse: tensor<1x2x70xf32>) {
   %s1 = sattn.score %qp, %qp parents(%g0, %n0, %s0) {block_q = 64 : i64, group = 32 : i64, parent_group = 64 : i64, scale = 0.0883883 : f64, scoring = #sattn.scoring<levels = [64, 32]>, seq_len = 70 : i64} : (tensor<1x2x5x128xf32>, tensor<1x2x5x128xf32>, tensor<1x2x2x2xi32>, tensor<1x2x2xi32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x3xf32>
   // CHECK: sattn.select %scores_{{[0-9]+}} parents(%groups, %counts) {adaptive = #sattn.adaptive<target_recall = 0.9>, block_q = 64 : i64, group = 32 : i64
   %g1, %n1, %r1 = sattn.select %s1 parents(%g0, %n0) {adaptive = #sattn.adaptive<target_recall = 0.9>, block_q = 64 : i64, group = 32 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, parent_group = 64 : i64, selection = #sattn.selection<>} : (tensor<1x2x2x3xf32>, tensor<1x2x2x2xi32>, tensor<1x2x2xi32>) -> (tensor<1x2x2x3xi32>, tensor<1x2x2xi32>, tensor<1x2x2xf32>)
+  // Adaptive densities: a probe at a fixed density, the per-head densities,
+  // and a selection that reads them.
+  // CHECK: sattn.select %scores {block_q = 64 : i64, density = 5.000000e-01 : f64
+  %pg, %pn, %pr = sattn.select %s0 {block_q = 64 : i64, density = 0.5 : f64, group = 64 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, selection = #sattn.selection<>} : (tensor<1x2x2x2xf32>) -> (tensor<1x2x2x2xi32>, tensor<1x2x2xi32>, tensor<1x2x2xf32>)
+  // CHECK: %densities = sattn.adaptive_density %scores_{{[0-9]+}} parents(%groups_{{[0-9]+}}, %counts_{{[0-9]+}}) {adaptive = #sattn.adaptive<target_recall = 0.9>
+  // CHECK-SAME: -> tensor<1x2xf64>
+  %d = sattn.adaptive_density %s1 parents(%pg, %pn) {adaptive = #sattn.adaptive<target_recall = 0.9>, block_q = 64 : i64, group = 32 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, parent_group = 64 : i64, selection = #sattn.selection<>} : (tensor<1x2x2x3xf32>, tensor<1x2x2x2xi32>, tensor<1x2x2xi32>) -> tensor<1x2xf64>
+  // CHECK: sattn.select %scores densities(%densities)
+  %dg, %dn, %dr = sattn.select %s0 densities(%d) {block_q = 64 : i64, group = 64 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, selection = #sattn.selection<>} : (tensor<1x2x2x2xf32>, tensor<1x2xf64>) -> (tensor<1x2x2x2xi32>, tensor<1x2x2xi32>, tensor<1x2x2xf32>)
 
   %kg = sattn.pool %qr tile 32 : tensor<1x2x70x128xbf16> -> tensor<1x2x3x128xf32>
   // CHECK: %tail_keys, %tail_values, %tail_log_counts = sattn.tail_bins

@@ -73,19 +73,27 @@ func.func @wan(%q: tensor<1x2x262x128xbf16>, %k: tensor<1x2x262x128xbf16>, %v: t
 
 // -----
 
-// Adaptive densities have no GPU kernels yet: the select stages stay
-// without one and say why (the runtime refuses to plan the variant with
-// that reason), everything else is instantiated.
+// Adaptive densities: the probe's recall curves (a select kernel that adds
+// each row's curve into a scratch buffer) and each head's density (f64),
+// which the final selection reads per head.
 #adaptive = #sattn.variant<name = "a", problem = <heads = 1, grid = [1, 8, 16]>,
                            block = <q = 64, k = 32>, adaptive = <enabled = true>>
 
 // CHECK-LABEL: func.func @adaptive
-// CHECK: sattn.score {{.*}}sattn.kernels = [@sattn_kernels::@sattn_score]
-// CHECK: sattn.select
-// CHECK-NOT: sattn.kernels
-// CHECK-SAME: sattn.no_kernel = "adaptive per-head densities"
-// CHECK-NOT: sattn.kernels
-// CHECK-SAME: -> (
+// CHECK: sattn.adaptive_density {{.*}}sattn.kernels = [@sattn_kernels::@sattn_recall_curve, @sattn_kernels::@sattn_adaptive_density]
+// CHECK-SAME: -> tensor<1x1xf64>
+// CHECK: sattn.select %{{.*}} densities(%{{.*}}) {{.*}}sattn.kernels = [@sattn_kernels::@sattn_select]
+// CHECK: gpu.func @sattn_recall_curve(
+// CHECK-SAME: {sattn.param = {dtype = "f32", name = "curve", role = "buffer", scratch, shape = [1, 1, 4]}}
+// CHECK-SAME: sattn.stage = "adaptive_density", sattn.when = "refresh"
+// CHECK: memref.atomic_rmw addf
+// CHECK: gpu.func @sattn_adaptive_density(
+// CHECK-SAME: {sattn.param = {dtype = "f32", name = "curve", role = "buffer", scratch, shape = [1, 1, 4]}}
+// CHECK-SAME: {sattn.param = {name = "head_density", result = 0 : i64, role = "buffer"}}
+// CHECK: gpu.func @sattn_select(
+// CHECK-SAME: {sattn.param = {name = "head_density", operand = 1 : i64, role = "buffer"}}
+// CHECK-NOT: source = "density"
+// CHECK-SAME: kernel
 func.func @adaptive(%q: tensor<1x1x128x128xbf16>) -> tensor<1x1x128x128xbf16> {
   %o = sattn.attention %q, %q, %q {variant = #adaptive} : tensor<1x1x128x128xbf16>
   return %o : tensor<1x1x128x128xbf16>

@@ -407,8 +407,9 @@ INSTANTIATE_TEST_SUITE_P(Layouts, PlanGpu, ::testing::Values(false, true),
                            return info.param ? "BSHD" : "BHSD";
                          });
 
-/// Variants that reach the other paths of the stage kernels: text tokens
-/// (first and last) with keep text and first_frame, two scoring levels,
+/// Variants that reach the other paths of the stage kernels: adaptive
+/// per-head densities, text tokens (first and last) with keep text and
+/// first_frame, two scoring levels,
 /// partial last blocks, batch 2, the logit aggregate with topp, threshold
 /// without forced groups, head_dim 128, tile / hilbert3d / identity orders,
 /// 0, 3 and 4 tail bins.
@@ -438,6 +439,18 @@ const NamedVariant kVariants[] = {
       "selection": {"rule": "topp", "p": 0.7, "keep": ["diagonal"]},
       "schedule": {"dense_warmup_steps": 1, "refresh_every": 2},
       "tail": {"bins": 4}})"},
+    {"AdaptiveTwoLevels",
+     R"({"name": "plan-adaptive", "problem": {"batch": 1, "heads": 3,
+        "head_dim": 64, "grid": [2, 8, 16], "text_tokens": 16,
+        "text_position": "last", "dtype": "bf16"},
+      "reorder": {"kind": "hilbert2d"}, "block": {"q": 64, "k": 32},
+      "scoring": {"pool": {"q": 16, "k": 16}, "levels": [64, 32]},
+      "selection": {"rule": "topk", "density": 0.3,
+                    "keep": ["text", "diagonal"]},
+      "adaptive": {"target_recall": 0.9, "min_density": 0.1,
+                   "max_density": 0.6},
+      "schedule": {"dense_warmup_steps": 1, "refresh_every": 2},
+      "tail": {"bins": 2}})"},
     {"Threshold",
      R"({"name": "plan-threshold", "problem": {"batch": 1, "heads": 2,
         "head_dim": 128, "grid": [3, 8, 12], "dtype": "bf16"},

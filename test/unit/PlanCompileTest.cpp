@@ -181,15 +181,17 @@ TEST(PlanCompile, AFullDiskLeavesNothingHalfWritten) {
 }
 
 TEST(PlanCompile, AStageWithoutAKernelIsRefusedByName) {
-  // Adaptive per-head densities have no GPU kernels yet: the compiled
-  // manifest keeps the select stages without one, with the reason, and the
-  // launch program refuses it naming both (through the manifest's JSON, as
-  // the cache stores it).
+  // Beyond the select kernel's 4096 groups per row the stage gets no
+  // kernel: the compiled manifest says why, and the launch program refuses
+  // it naming the stage and the reason (through the manifest's JSON, as the
+  // cache stores it).
   ScratchCache scratch("stages");
-  VariantParams variant = planVariant();
-  variant.adaptive.enabled = true;
+  VariantResult many = parseVariantJson(
+      R"({"name": "many-groups", "problem": {"heads": 1, "head_dim": 64,
+          "grid": [4, 128, 256]}, "block": {"k": 16}, "tail": {"bins": 0}})");
+  ASSERT_TRUE(many) << many.issue.str();
   GpuKernels kernels;
-  ASSERT_TRUE(compileForGpu(variant, testGpu(), kernels).isOk());
+  ASSERT_TRUE(compileForGpu(*many.variant, testGpu(), kernels).isOk());
   Manifest manifest;
   std::string error;
   ASSERT_TRUE(parseManifestJson(writeManifestJson(kernels.jit.manifest),
@@ -200,7 +202,9 @@ TEST(PlanCompile, AStageWithoutAKernelIsRefusedByName) {
                    [](const ManifestStage &s) { return s.kernels.empty(); });
   ASSERT_NE(missing, manifest.stages.end());
   EXPECT_EQ(missing->op, "sattn.select");
-  EXPECT_EQ(missing->note, "adaptive per-head densities");
+  std::string why = "the select kernel cannot take 8192 key groups of 16 "
+                    "tokens per row";
+  EXPECT_NE(missing->note.find(why), std::string::npos) << missing->note;
   std::map<std::string, uint64_t> owned;
   uint64_t next = 0x100000;
   for (const ManifestBuffer &buffer : manifest.buffers)
@@ -208,15 +212,26 @@ TEST(PlanCompile, AStageWithoutAKernelIsRefusedByName) {
   LaunchProgram program;
   Status status = LaunchProgram::build(manifest, owned, program);
   EXPECT_EQ(status.code(), SATTN_ERROR_INVALID_VARIANT);
-  EXPECT_NE(status.message().find("stage sattn.select has no GPU kernel yet "
-                                  "(adaptive per-head densities)"),
+  EXPECT_NE(status.message().find("stage sattn.select has no GPU kernel yet (" +
+                                  why),
             std::string::npos)
       << status.message();
-  // Without adaptive densities every stage has its kernels.
-  GpuKernels complete;
-  ASSERT_TRUE(compileForGpu(planVariant(), testGpu(), complete).isOk());
-  for (const ManifestStage &stage : complete.jit.manifest.stages)
-    EXPECT_FALSE(stage.kernels.empty()) << stage.op;
+}
+
+TEST(PlanCompile, EveryStageHasKernelsWithAndWithoutAdaptiveDensities) {
+  ScratchCache scratch("adaptive");
+  for (bool adaptive : {false, true}) {
+    VariantParams variant = planVariant();
+    variant.adaptive.enabled = adaptive;
+    GpuKernels kernels;
+    ASSERT_TRUE(compileForGpu(variant, testGpu(), kernels).isOk());
+    bool sawAdaptive = false;
+    for (const ManifestStage &stage : kernels.jit.manifest.stages) {
+      EXPECT_FALSE(stage.kernels.empty()) << stage.op << ": " << stage.note;
+      sawAdaptive |= stage.op == "sattn.adaptive_density";
+    }
+    EXPECT_EQ(sawAdaptive, adaptive);
+  }
 }
 
 } // namespace
