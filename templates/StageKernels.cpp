@@ -179,20 +179,37 @@ public:
 
   /// Sorts `n` (a power of two) i64 keys in shared memory in descending
   /// order: the bitonic network, one compare-exchange per thread and pair,
-  /// a barrier per step. Ends with a barrier.
+  /// a barrier per step. The network's log2(n)(log2(n)+1)/2 steps are
+  /// loops, not unrolled, so that the kernel stays small to compile. Ends
+  /// with a barrier.
   void bitonicSortDescending(Value keys, int64_t n) {
-    for (int64_t k = 2; k <= n; k *= 2)
-      for (int64_t j = k / 2; j > 0; j /= 2) {
+    int64_t logN = 0;
+    while ((int64_t(1) << logN) < n)
+      ++logN;
+    if (logN == 0) {
+      barrier();
+      return;
+    }
+    // for (logK = 1 .. logN) for (logJ = logK - 1 .. 0): k = 2^logK,
+    // j = 2^logJ.
+    loop(index(1), index(logN + 1), index(1), [&](Value logK) {
+      Value k = arith::ShLIOp::create(b, index(1), logK);
+      loop(index(0), logK, index(1), [&](Value step) {
+        Value logJ = sub(sub(logK, index(1)), step);
+        Value j = arith::ShLIOp::create(b, index(1), logJ);
         forThreads(index(n / 2), [&](Value t) {
           // The pair (i, i + j): i has bit j clear.
-          Value i = add(mul(div(t, index(j)), index(2 * j)), rem(t, index(j)));
-          Value partner = add(i, index(j));
+          Value high = arith::ShLIOp::create(
+              b, arith::ShRUIOp::create(b, t, logJ), add(logJ, index(1)));
+          Value low = arith::AndIOp::create(b, t, sub(j, index(1)));
+          Value i = arith::OrIOp::create(b, high, low);
+          Value partner = add(i, j);
           Value a = load(keys, i), c = load(keys, partner);
           // Blocks whose bit k is clear end up descending, the others
           // ascending; the last merge (k = n) is all descending.
           Value descending =
-              cmpi(arith::CmpIPredicate::eq,
-                   arith::AndIOp::create(b, i, index(k)), index(0));
+              cmpi(arith::CmpIPredicate::eq, arith::AndIOp::create(b, i, k),
+                   index(0));
           Value less = cmpi(arith::CmpIPredicate::slt, a, c);
           Value greater = cmpi(arith::CmpIPredicate::sgt, a, c);
           Value swap = select(descending, less, greater);
@@ -200,7 +217,8 @@ public:
           store(select(swap, a, c), keys, partner);
         });
         barrier();
-      }
+      });
+    });
   }
 
   /// The score's bits as an unsigned order: larger floats, larger keys.
