@@ -188,6 +188,21 @@ LogicalResult ScoreOp::verify() {
                     {b, h, nq, parentGroups});
 }
 
+/// The parent level's lists of a selection-like op, when it has them:
+/// [B, H, NQ, G_parent] with their counts, and parent_group given.
+static LogicalResult checkParents(Operation *op, Value parentGroups,
+                                  Value parentCounts,
+                                  std::optional<uint64_t> parentGroup,
+                                  int64_t b, int64_t h, int64_t nq,
+                                  int64_t s) {
+  if (!parentGroups)
+    return success();
+  if (!parentGroup)
+    return op->emitOpError() << "parents given without parent_group";
+  return checkIndexLists(op, "parent groups", parentGroups, parentCounts, b,
+                         h, nq, ceilDiv(s, int64_t(*parentGroup)));
+}
+
 LogicalResult SelectOp::verify() {
   VariantParams v;
   v.problem = getLayout().getParams();
@@ -226,13 +241,8 @@ LogicalResult SelectOp::verify() {
       return emitOpError() << "density " << text << " is outside (0, 1]";
     }
   }
-  if (!getParentGroups())
-    return success();
-  if (!getParentGroup())
-    return emitOpError() << "parents given without parent_group";
-  return checkIndexLists(*this, "parent groups", getParentGroups(),
-                         getParentCounts(), b, h, nq,
-                         ceilDiv(s, *getParentGroup()));
+  return checkParents(*this, getParentGroups(), getParentCounts(),
+                      getParentGroup(), b, h, nq, s);
 }
 
 LogicalResult AdaptiveDensityOp::verify() {
@@ -244,13 +254,8 @@ LogicalResult AdaptiveDensityOp::verify() {
   if (failed(checkShape(*this, "scores", scores, {b, h, nq, numGroups})) ||
       failed(checkShape(*this, "head_density", getHeadDensity(), {b, h})))
     return failure();
-  if (!getParentGroups())
-    return success();
-  if (!getParentGroup())
-    return emitOpError() << "parents given without parent_group";
-  return checkIndexLists(*this, "parent groups", getParentGroups(),
-                         getParentCounts(), b, h, nq,
-                         ceilDiv(s, *getParentGroup()));
+  return checkParents(*this, getParentGroups(), getParentCounts(),
+                      getParentGroup(), b, h, nq, s);
 }
 
 LogicalResult TailBinsOp::verify() {
