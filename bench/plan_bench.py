@@ -6,9 +6,9 @@ chose, and the plan's creation, cold (empty kernel cache) and cached.
     python3 bench/plan_bench.py examples/wan2.1-480p.json --density 0.1 \\
         --json bench/results/plan-wan2.1-480p-....json
 
-The variant's selection runs as topk at --density with the adaptive density
-off (it has no GPU kernels yet) and a schedule of one refresh every two
-steps, so that refresh and reuse steps alternate. Times are CUDA-event
+The variant's selection runs as topk at --density (with --adaptive, the
+variant's adaptive per-head densities instead) and a schedule of one
+refresh every two steps, so that refresh and reuse steps alternate. Times are CUDA-event
 medians over --runs warmed-up calls on random normal bf16 inputs, all in
 one process. FlexAttention gets the same reordered q, k, v and a block mask
 built from the plan's index lists (query block x key group); its mask
@@ -55,10 +55,13 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--json")
     parser.add_argument("--no-flex", action="store_true")
+    parser.add_argument("--adaptive", action="store_true",
+                        help="keep the variant's adaptive section")
     args = parser.parse_args()
 
     variant = json.load(open(args.variant))
-    variant.pop("adaptive", None)
+    if not args.adaptive:
+        variant.pop("adaptive", None)
     variant["selection"]["rule"] = "topk"
     variant["selection"]["density"] = args.density
     variant["schedule"] = {"dense_warmup_steps": 0, "refresh_every": 2}
