@@ -83,13 +83,8 @@ public:
     // densities (Pipeline.cpp computeMask). The first level's scores do not
     // depend on any selection and serve both.
     Value groupKeyMeans;
-    std::map<int64_t, Value> keyMeansOf;
     auto keyMeansFor = [&](int64_t group) {
-      if (softmaxSum)
-        return keyTileMeans;
-      if (!keyMeansOf.count(group))
-        keyMeansOf[group] = pool(kr, group);
-      return keyMeansOf[group];
+      return softmaxSum ? keyTileMeans : pool(kr, group); // pool() reuses
     };
     struct Chain {
       Value scores, groups, counts;

@@ -75,6 +75,17 @@ Status checkPlannable(const VariantParams &variant) {
   return Status::ok();
 }
 
+Status checkEveryStageHasKernels(const Manifest &manifest) {
+  for (const ManifestStage &stage : manifest.stages)
+    if (stage.kernels.empty())
+      return Status::error(SATTN_ERROR_INVALID_VARIANT,
+                           "variant " + manifest.name + ": stage " + stage.op +
+                               " has no GPU kernel yet" +
+                               (stage.note.empty() ? std::string()
+                                                   : " (" + stage.note + ")"));
+  return Status::ok();
+}
+
 Status LaunchProgram::build(const Manifest &manifest,
                             const std::map<std::string, uint64_t> &owned,
                             LaunchProgram &out) {
@@ -92,15 +103,10 @@ Status LaunchProgram::build(const Manifest &manifest,
       return badKernels(variant + ": " + toString(buffer.kind) + " buffer " +
                         buffer.name + " has no memory");
   }
+  SATTN_RETURN_IF_ERROR(checkEveryStageHasKernels(manifest));
   LaunchProgram program;
   for (size_t s = 0; s < manifest.stages.size(); ++s) {
     const ManifestStage &stage = manifest.stages[s];
-    if (stage.kernels.empty())
-      return Status::error(SATTN_ERROR_INVALID_VARIANT,
-                           "variant " + variant + ": stage " + stage.op +
-                               " has no GPU kernel yet" +
-                               (stage.note.empty() ? std::string()
-                                                   : " (" + stage.note + ")"));
     for (const std::string &name : stage.kernels) {
       size_t k = 0;
       while (k < manifest.kernels.size() && manifest.kernels[k].name != name)

@@ -50,6 +50,11 @@ int64_t contiguousStride(const std::vector<int64_t> &shape, int64_t dim);
 /// the linear path has no GPU kernels yet.
 Status checkPlannable(const VariantParams &variant);
 
+/// SATTN_ERROR_INVALID_VARIANT naming the first stage of `manifest` that has
+/// no kernel, with the compiler's reason (the stage's note) when it gave
+/// one.
+Status checkEveryStageHasKernels(const Manifest &manifest);
+
 /// Where a buffer lives for a launch: device address and the strides of
 /// dimensions 0 (batch), 1 (head) and 2 (token), in elements.
 struct BoundBuffer {

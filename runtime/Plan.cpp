@@ -59,13 +59,8 @@ Status Plan::create(std::unique_ptr<KernelModule> module,
   const Manifest &manifest = module->manifest();
   const VariantParams &variant = manifest.variant;
   SATTN_RETURN_IF_ERROR(checkPlannable(variant));
-  for (const ManifestStage &stage : manifest.stages)
-    if (stage.kernels.empty())
-      return Status::error(SATTN_ERROR_INVALID_VARIANT,
-                           "variant " + variant.name + ": stage " + stage.op +
-                               " has no GPU kernel yet" +
-                               (stage.note.empty() ? std::string()
-                                                   : " (" + stage.note + ")"));
+  // Before the arena is allocated: a refused variant costs no GPU memory.
+  SATTN_RETURN_IF_ERROR(checkEveryStageHasKernels(manifest));
   const Context &context = module->context();
   std::unique_ptr<Plan> plan(new Plan(std::move(module)));
   const ProblemParams &problem = variant.problem;

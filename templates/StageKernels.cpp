@@ -444,6 +444,7 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   const int64_t keyRowsPerGroup = softmaxSum ? p.group / p.poolK : 1;
 
   Value scores = globalView(b, sig.arg("scores"), f32);
+  Value firstQueryRow = m.mul(m.blockX, m.index(queryRows));
   Value queryMeans, keyMeans, scratch, qv;
   if (!p.fromFine) {
     queryMeans = globalView(b, sig.arg("query_means"), f32);
@@ -452,20 +453,18 @@ gpu::GPUFuncOp buildScoreKernel(OpBuilder &builder, gpu::GPUModuleOp module,
     // The block's query rows, pre-scaled (base 2 for softmax-sum), zero
     // past the end of the sequence.
     qv = m.shared(queryRows * d, f32);
+    double qScale = softmaxSum ? p.scale * kLog2e : p.scale;
+    Value queryBase = m.mul(m.batchHead, m.index(numQueryRows));
+    m.forThreads(m.index(queryRows * d), [&](Value idx) {
+      Value a = m.div(idx, m.index(d)), e = m.rem(idx, m.index(d));
+      Value qRow = m.add(firstQueryRow, a);
+      Value valid = m.ult(qRow, m.index(numQueryRows));
+      Value safeRow = m.select(valid, qRow, m.index(0));
+      Value v = m.load(queryMeans,
+                       m.add(m.mul(m.add(queryBase, safeRow), m.index(d)), e));
+      m.store(m.select(valid, m.mulf(v, m.f32(qScale)), m.f32(0)), qv, idx);
+    });
   }
-  double qScale = softmaxSum ? p.scale * kLog2e : p.scale;
-  Value firstQueryRow = m.mul(m.blockX, m.index(queryRows));
-  Value queryBase = m.mul(m.batchHead, m.index(numQueryRows));
-  if (!p.fromFine)
-  m.forThreads(m.index(queryRows * d), [&](Value idx) {
-    Value a = m.div(idx, m.index(d)), e = m.rem(idx, m.index(d));
-    Value qRow = m.add(firstQueryRow, a);
-    Value valid = m.ult(qRow, m.index(numQueryRows));
-    Value safeRow = m.select(valid, qRow, m.index(0));
-    Value v = m.load(queryMeans,
-                     m.add(m.mul(m.add(queryBase, safeRow), m.index(d)), e));
-    m.store(m.select(valid, m.mulf(v, m.f32(qScale)), m.f32(0)), qv, idx);
-  });
 
   // Which groups are candidates: children of the parent's kept groups.
   const int64_t ratio = hasParent ? p.parentGroup / p.group : 1;
@@ -1389,8 +1388,8 @@ gpu::GPUFuncOp buildTailOrderKernel(OpBuilder &builder,
     Value safe = m.select(real, j, m.index(0));
     Value kept =
         m.cmpi(arith::CmpIPredicate::ne, m.load(isKept, safe), byte(0));
-    Value unselected = m.andi(real, m.cmpi(arith::CmpIPredicate::eq,
-                                           m.load(isKept, safe), byte(0)));
+    Value unselected =
+        m.andi(real, arith::XOrIOp::create(b, kept, m.boolean(true)));
     Value key = m.sortKey(
         1, m.orderedBits(m.load(scores, m.add(rowBase, safe))), safe);
     m.store(m.select(unselected, key, m.i64(0)), keys, j);

@@ -576,8 +576,8 @@ TEST(PlanGpuErrors, BadInputsAreRefused) {
 }
 
 TEST(PlanGpuErrors, AnAttentionOnlyPlanRunsAndProfilesItsStages) {
-  // The machinery that runs today (arena, launch program, events, stats)
-  // on the one stage that has a kernel.
+  // The plan's machinery (arena, launch program, events, stats) on the
+  // attention stage alone.
   REQUIRE_GPU();
   std::string why;
   std::unique_ptr<sattn_plan> plan = attentionOnlyPlan(why);

@@ -12,6 +12,7 @@
 #include "runtime/Jit.h"
 #include "dialect/VariantJson.h"
 #include "runtime/KernelCache.h"
+#include "ScratchFolder.h"
 
 #include "llvm/Support/ErrorHandling.h"
 
@@ -20,7 +21,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <dirent.h>
 #include <fstream>
 #include <functional>
 #include <sys/resource.h>
@@ -32,34 +32,12 @@ using namespace sattn;
 
 namespace {
 
-/// A fresh, empty folder for one test, removed with everything in it when
-/// the test ends.
-struct ScratchFolder {
+/// A fresh folder for one test of the kernel cache.
+struct ScratchFolder : test::ScratchFolder {
   explicit ScratchFolder(const std::string &name)
-      : path(::testing::TempDir() + "/sattn-jit-" + name + "-" +
-             std::to_string(::getpid())) {
-    remove();
-  }
-  ~ScratchFolder() { remove(); }
-  void remove() {
-    std::string command =
-        "chmod -R u+w '" + path + "' 2>/dev/null; rm -rf '" + path + "'";
-    EXPECT_EQ(std::system(command.c_str()), 0);
-  }
-  const std::string path;
+      : test::ScratchFolder("jit", name) {}
 };
-
-std::vector<std::string> filesIn(const std::string &folder) {
-  std::vector<std::string> names;
-  if (DIR *dir = ::opendir(folder.c_str())) {
-    while (dirent *e = ::readdir(dir))
-      if (e->d_name[0] != '.')
-        names.push_back(e->d_name);
-    ::closedir(dir);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using test::filesIn;
 
 VariantParams smallVariant() {
   VariantResult r = parseVariantJson(

@@ -14,13 +14,13 @@
 #include "dialect/VariantJson.h"
 #include "runtime/Jit.h"
 #include "runtime/LaunchProgram.h"
+#include "ScratchFolder.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <dirent.h>
 #include <fstream>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -33,38 +33,20 @@ namespace {
 
 /// $SATTN_CACHE_DIR (and $SATTN_TUNING_DB) pointed at a fresh folder for
 /// one test; removed, and the environment restored, when it ends.
-struct ScratchCache {
+struct ScratchCache : test::ScratchFolder {
   explicit ScratchCache(const std::string &name)
-      : path(::testing::TempDir() + "/sattn-plan-" + name + "-" +
-             std::to_string(::getpid())) {
-    remove();
+      : test::ScratchFolder("plan", name) {
     EXPECT_EQ(::mkdir(path.c_str(), 0755), 0);
-    ::setenv("SATTN_CACHE_DIR", (path + "/cache").c_str(), 1);
+    ::setenv("SATTN_CACHE_DIR", cache().c_str(), 1);
     ::setenv("SATTN_TUNING_DB", (path + "/tuning.json").c_str(), 1);
   }
   ~ScratchCache() {
     ::unsetenv("SATTN_CACHE_DIR");
     ::unsetenv("SATTN_TUNING_DB");
-    remove();
-  }
-  void remove() {
-    EXPECT_EQ(std::system(("rm -rf '" + path + "'").c_str()), 0);
   }
   std::string cache() const { return path + "/cache"; }
-  const std::string path;
 };
-
-std::vector<std::string> filesIn(const std::string &folder) {
-  std::vector<std::string> names;
-  if (DIR *dir = ::opendir(folder.c_str())) {
-    while (dirent *e = ::readdir(dir))
-      if (e->d_name[0] != '.')
-        names.push_back(e->d_name);
-    ::closedir(dir);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using test::filesIn;
 
 VariantParams planVariant(const std::string &arch = "auto") {
   VariantResult r = parseVariantJson(

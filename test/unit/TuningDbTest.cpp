@@ -11,6 +11,7 @@
 #include "runtime/TuningDb.h"
 #include "dialect/VariantJson.h"
 #include "runtime/Files.h"
+#include "ScratchFolder.h"
 
 #include <gtest/gtest.h>
 
@@ -28,17 +29,12 @@ VariantParams wan() {
   return *r.variant;
 }
 
+/// A fresh folder for one test, with the database at db/tuning.json in it.
 struct ScratchDb {
-  ScratchDb(const std::string &name)
-      : folder(::testing::TempDir() + "/sattn-tuning-" + name + "-" +
-               std::to_string(::getpid())),
-        path(folder + "/db/tuning.json") {
-    clean();
-  }
-  ~ScratchDb() { clean(); }
-  void clean() {
-    EXPECT_EQ(std::system(("rm -rf '" + folder + "'").c_str()), 0);
-  }
+  explicit ScratchDb(const std::string &name)
+      : scratch("tuning", name), folder(scratch.path),
+        path(folder + "/db/tuning.json") {}
+  test::ScratchFolder scratch;
   std::string folder, path;
 };
 
