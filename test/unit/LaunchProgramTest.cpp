@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/LaunchProgram.h"
+#include "dialect/VariantJson.h"
 
 #include <gtest/gtest.h>
 
@@ -269,6 +270,53 @@ TEST(LaunchProgram, AStageWithoutKernelsIsRefusedByName) {
                                   "(adaptive per-head densities)"),
             std::string::npos)
       << status.message();
+}
+
+TEST(ManifestJson, KeepsConstantsSourcesWhenAndNotes) {
+  Manifest m = handMade();
+  VariantResult variant = parseVariantJson(
+      R"({"name": "hand", "problem": {"heads": 2, "head_dim": 64,
+          "grid": [1, 16, 16]}})");
+  ASSERT_TRUE(variant) << variant.issue.str();
+  m.variant = *variant.variant;
+  m.stages[1].note = "adaptive per-head densities";
+  Manifest back;
+  std::string error;
+  std::string text = writeManifestJson(m);
+  ASSERT_TRUE(parseManifestJson(text, back, error)) << error;
+  EXPECT_EQ(back.buffers.back().kind, ManifestBuffer::Kind::Constant);
+  EXPECT_EQ(back.buffers.back().fill, "token_order");
+  EXPECT_EQ(back.stages[1].note, "adaptive per-head densities");
+  EXPECT_EQ(back.stages[2].kernels,
+            (std::vector<std::string>{"attn_k", "attn_merge_k"}));
+  ASSERT_EQ(back.kernels.size(), m.kernels.size());
+  for (size_t k = 0; k < m.kernels.size(); ++k) {
+    EXPECT_EQ(back.kernels[k].when, m.kernels[k].when) << m.kernels[k].name;
+    for (size_t i = 0; i < m.kernels[k].params.size(); ++i)
+      EXPECT_EQ(back.kernels[k].params[i].source,
+                m.kernels[k].params[i].source);
+  }
+
+  // Unknown values are refused with the field.
+  struct Case {
+    std::string from, to, expected;
+  };
+  for (const Case &c : std::vector<Case>{
+           {"\"fill\": \"token_order\"", "\"fill\": \"tokens\"",
+            "buffers: constant fill \"tokens\" is unknown"},
+           {"\"kind\": \"constant\"", "\"kind\": \"table\"",
+            "buffers: kind \"table\" is unknown"},
+           {"\"when\": \"refresh\"", "\"when\": \"sometimes\"",
+            "kernels: when \"sometimes\" is unknown"},
+           {"\"source\": \"dense\"", "\"source\": \"step\"",
+            "kernels: scalar source \"step\" is unknown"}}) {
+    std::string bad = text;
+    size_t at = bad.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    bad.replace(at, c.from.size(), c.to);
+    EXPECT_FALSE(parseManifestJson(bad, back, error)) << c.to;
+    EXPECT_EQ(error, c.expected);
+  }
 }
 
 TEST(LaunchProgram, BadManifestsAreRefusedWithTheParameter) {
