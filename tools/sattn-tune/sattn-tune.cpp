@@ -60,7 +60,7 @@ const char *kUsage =
     "\n"
     "Sweeps the tile parameters of the variant's attention kernel on this\n"
     "GPU and records every measurement in the tuning database, which the\n"
-    "runtime (sattn_kernels_compile) reads.\n"
+    "runtime (sattn_plan_create, sattn_kernels_compile) reads.\n"
     "\n"
     "  --densities LIST   selection densities to tune for, comma-separated\n"
     "                     (default: the variant's selection.density)\n"
