@@ -70,7 +70,15 @@ public:
         {n}, element, MemRefLayoutAttrInterface{},
         gpu::AddressSpaceAttr::get(b.getContext(),
                                    gpu::AddressSpace::Workgroup));
-    return func.addWorkgroupAttribution(type, b.getLoc());
+    BlockArgument array = func.addWorkgroupAttribution(type, b.getLoc());
+    // 16-byte aligned: LLVM merges neighbouring accesses into 16-byte
+    // vectors (ld.shared.v2.b64 in the sorts, v4.b32 in the reductions), and
+    // the element type's own alignment let ptxas place an array where those
+    // faulted (CUDA_ERROR_MISALIGNED_ADDRESS on the H100).
+    func.setWorkgroupAttributionAttr(func.getNumWorkgroupAttributions() - 1,
+                                     LLVM::LLVMDialect::getAlignAttrName(),
+                                     b.getI64IntegerAttr(16));
+    return array;
   }
 
   Value load(Value view, Value i) {
