@@ -136,7 +136,9 @@ def flex_coarse_mask(kept, counts, seq, key_group):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernels", required=True,
-                        help="folder where sattnc wrote the bench variants")
+                        help="folder where sattnc wrote the bench variants, "
+                        "or LABEL=DIR,... to time several builds of them "
+                        "(rows 'sattn-LABEL'; e.g. mma=k1,wgmma=k2)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
@@ -144,6 +146,8 @@ def main():
     parser.add_argument("--densities", default="0.1,0.25,0.5,1.0")
     parser.add_argument("--key-groups", default="128,32")
     args = parser.parse_args()
+    kernel_folders = [tuple(item.split("=", 1)) if "=" in item
+                      else ("", item) for item in args.kernels.split(",")]
 
     torch.manual_seed(0)
     generator = torch.Generator(device="cuda").manual_seed(0)
@@ -197,9 +201,11 @@ def main():
                            args.warmup)
             record(shape, name, 1.0, None, ms, dense_pairs, head_dim)
         for key_group in (int(g) for g in args.key_groups.split(",")):
-            manifest = pathlib.Path(args.kernels) / \
-                f"{prefix}-k{key_group}.manifest.json"
-            kernels = sattn.Kernels(manifest)
+            builds = [(f"sattn-{label}" if label else "sattn",
+                       sattn.Kernels(pathlib.Path(folder) /
+                                     f"{prefix}-k{key_group}.manifest.json"))
+                      for label, folder in kernel_folders]
+            kernels = builds[0][1]
             for density in (float(d) for d in args.densities.split(",")):
                 kept, counts, pairs = random_mask(batch, heads, seq,
                                                   key_group, density,
@@ -230,11 +236,20 @@ def main():
                                 / theirs.float().norm())
                     record(shape, name, pairs / dense_pairs, key_group, ms,
                            pairs, head_dim, rel_l2_vs_sattn=round(err, 5))
-                ms = timed(lambda q, k, v: kernels.sparse_attention(
-                    q, k, v, kept, counts), inputs, args.runs, args.warmup)
-                record(shape, "sattn", pairs / dense_pairs, key_group, ms,
-                       pairs, head_dim)
-            kernels.close()
+                for impl, build in builds:
+                    extra = {}
+                    if build is not kernels:
+                        out = build.sparse_attention(q, k, v, kept, counts)
+                        extra["rel_l2_vs_first"] = round(float(
+                            (out.float() - ours.float()).norm()
+                            / ours.float().norm()), 5)
+                    ms = timed(lambda q, k, v: build.sparse_attention(
+                        q, k, v, kept, counts), inputs, args.runs,
+                        args.warmup)
+                    record(shape, impl, pairs / dense_pairs, key_group, ms,
+                           pairs, head_dim, **extra)
+            for _, build in builds:
+                build.close()
 
     print(f"wrote {path}")
 

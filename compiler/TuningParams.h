@@ -17,14 +17,17 @@
 namespace sattn {
 
 struct TuningParams {
-  /// Sparse attention template: "mma" (tensor cores) or "simt" (portable,
-  /// for debugging).
-  std::string attentionTemplate = "mma";
-  int64_t keyTile = 64; // keys per pipeline tile: 32, 64, 128
+  /// Sparse attention template: "mma" (tensor cores, mma.sync), "wgmma"
+  /// (sm_90a tensor cores, wgmma), "auto" (wgmma on sm_90a where it takes
+  /// the tile parameters, else mma) or "simt" (portable, for debugging).
+  std::string attentionTemplate = "auto";
+  /// Keys per pipeline tile: 32, 64, 128, or 0 for the template's default
+  /// (mma: 64; wgmma: 128 with head_dim 128, else 64).
+  int64_t keyTile = 0;
   int64_t stages = 2;   // cp.async stages: 2, 3, 4
   int64_t warpRows = 0; // query rows per warp: 16, 32; 0 the template's
 
-  /// "template=mma key_tile=64 stages=2 warp_rows=0" (also part of the
+  /// "template=auto key_tile=0 stages=2 warp_rows=0" (also part of the
   /// kernel cache's key).
   std::string text() const {
     return "template=" + attentionTemplate +
@@ -44,12 +47,13 @@ struct TuningParams {
           return true;
       return false;
     };
-    if (attentionTemplate != "mma" && attentionTemplate != "simt")
+    if (attentionTemplate != "auto" && attentionTemplate != "mma" &&
+        attentionTemplate != "wgmma" && attentionTemplate != "simt")
       return "attention-template: unknown value \"" + attentionTemplate +
-             "\" (allowed: mma, simt)";
-    if (!oneOf(keyTile, {32, 64, 128}))
+             "\" (allowed: auto, mma, wgmma, simt)";
+    if (!oneOf(keyTile, {0, 32, 64, 128}))
       return "key-tile: unsupported value " + std::to_string(keyTile) +
-             " (allowed: 32, 64, 128)";
+             " (allowed: 0 for the template's default, 32, 64, 128)";
     if (!oneOf(stages, {2, 3, 4}))
       return "stages: unsupported value " + std::to_string(stages) +
              " (allowed: 2, 3, 4)";

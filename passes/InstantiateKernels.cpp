@@ -93,14 +93,23 @@ struct SattnInstantiateKernelsPass
                          << "\" (allowed: sm_80, sm_90a)";
       return signalPassFailure();
     }
-    if (attentionTemplate != "mma" && attentionTemplate != "simt") {
+    if (attentionTemplate != "auto" && attentionTemplate != "mma" &&
+        attentionTemplate != "wgmma" && attentionTemplate != "simt") {
       module.emitError() << "attention-template: unknown value \""
-                         << attentionTemplate << "\" (allowed: mma, simt)";
+                         << attentionTemplate
+                         << "\" (allowed: auto, mma, wgmma, simt)";
       return signalPassFailure();
     }
-    if (keyTile != 32 && keyTile != 64 && keyTile != 128) {
+    if (attentionTemplate == "wgmma" && arch != "sm_90a") {
+      module.emitError() << "attention-template: wgmma needs target.arch "
+                            "sm_90a, not "
+                         << arch;
+      return signalPassFailure();
+    }
+    if (keyTile != 0 && keyTile != 32 && keyTile != 64 && keyTile != 128) {
       module.emitError() << "key-tile: unsupported value " << keyTile
-                         << " (allowed: 32, 64, 128)";
+                         << " (allowed: 0 for the template's default, 32, "
+                            "64, 128)";
       return signalPassFailure();
     }
     if (warpRows != 0 && warpRows != 16 && warpRows != 32) {
@@ -532,20 +541,37 @@ struct SattnInstantiateKernelsPass
     p.bins = op.getTailKeys() ? op.getTailKeys().getType().getDimSize(3) : 0;
     p.writeLse = bool(op.getLse());
     p.name = uniqueName(symbols, "sattn_sparse_attention");
-    p.keyTile = keyTile;
     p.stages = stages;
     p.warpRows = warpRows;
-    // mma.sync runs on sm_80 and later, sm_90a included, until the wgmma
-    // template exists; the SIMT one is the portable baseline.
-    bool mma = attentionTemplate == "mma";
-    if (mma)
+    // auto: wgmma on sm_90a where it takes the tile parameters, else
+    // mma.sync (sm_80 and later); the SIMT one is the portable baseline.
+    // A key tile of 0 is the template's default: wgmma is fastest with
+    // 128-key tiles at head_dim 128 and 64-key ones at 64 (H100, wan2.1 and
+    // cogvideox shapes, bench/NOTES-mma.md); mma.sync with 64.
+    auto withTemplate = [&](bool wgmma) {
+      AttentionKernelParams q = p;
+      q.wgmma = wgmma;
+      q.keyTile = keyTile ? keyTile : wgmma && p.headDim == 128 ? 128 : 64;
+      return q;
+    };
+    StringRef chosen = attentionTemplate;
+    if (chosen == "auto")
+      chosen = arch == "sm_90a" &&
+                       sparseAttentionMmaProblem(withTemplate(true)).empty()
+                   ? "wgmma"
+                   : "mma";
+    p = withTemplate(chosen == "wgmma");
+    bool tensorCores = chosen != "simt";
+    if (tensorCores)
       if (std::string problem = sparseAttentionMmaProblem(p); !problem.empty())
-        return op.emitOpError()
-               << "the mma attention template cannot take " << problem;
-    gpu::GPUFuncOp func = mma ? buildSparseAttentionMma(builder, kernels, p)
+        return op.emitOpError() << "the " << chosen
+                                << " attention template cannot take "
+                                << problem;
+    gpu::GPUFuncOp func = tensorCores
+                              ? buildSparseAttentionMma(builder, kernels, p)
                               : buildSparseAttentionSimt(builder, kernels, p);
     symbols.insert(func);
-    int64_t sharedBytes = mma ? sparseAttentionMmaSharedBytes(p) : 0;
+    int64_t sharedBytes = tensorCores ? sparseAttentionMmaSharedBytes(p) : 0;
 
     int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
     int64_t seq = qType.getDimSize(2);

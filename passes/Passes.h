@@ -30,8 +30,8 @@ struct ToPTXOptions : public mlir::PassPipelineOptions<ToPTXOptions> {
 /// Expand + instantiate: the stage ops with their kernels as gpu.funcs.
 /// The tile options are those of sattn-instantiate-kernels.
 void buildToKernelsPipeline(mlir::OpPassManager &pm, llvm::StringRef arch,
-                            llvm::StringRef attentionTemplate = "mma",
-                            int64_t keyTile = 64, int64_t stages = 2,
+                            llvm::StringRef attentionTemplate = "auto",
+                            int64_t keyTile = 0, int64_t stages = 2,
                             int64_t warpRows = 0);
 /// Lowers every gpu.module to NVVM and then to a gpu.binary holding PTX text
 /// (the upstream GPU -> NVVM -> LLVM NVPTX passes, applied to the kernels

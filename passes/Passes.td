@@ -32,11 +32,14 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
            "target architecture: sm_80 or sm_90a">,
     Option<"attentionTemplate", "attention-template", "std::string",
-           /*default=*/"\"mma\"",
-           "sparse attention kernel: mma (tensor cores, mma.sync) or simt "
-           "(portable, no tensor cores)">,
-    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
-           "keys per shared-memory tile of the mma template">,
+           /*default=*/"\"auto\"",
+           "sparse attention kernel: mma (tensor cores, mma.sync), wgmma "
+           "(sm_90a tensor cores), auto (wgmma on sm_90a where it takes the "
+           "tile parameters, else mma) or simt (portable, no tensor cores)">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"0",
+           "keys per shared-memory tile of the tensor-core templates: 32, "
+           "64, 128, or 0 for the template's default (mma: 64; wgmma: 128 "
+           "with head_dim 128, else 64)">,
     Option<"stages", "stages", "int64_t", /*default=*/"2",
            "cp.async pipeline depth of the mma template">,
     Option<"warpRows", "warp-rows", "int64_t", /*default=*/"0",

@@ -42,14 +42,29 @@ group_tests() {
   grep -hE '^\[  FAILED  \]' "$out"/gpu-tests-*.log | sort -u | head -10
 }
 
+# The wgmma cases of the GPU tests alone (TEST_FILTER narrows further).
+group_tests_wgmma() {
+  export GTEST_FILTER=${TEST_FILTER:-*wgmma*}
+  group_tests
+  unset GTEST_FILTER
+}
+
+# bench/compare.py with every sattn build (mma, wgmma key tile 64 and 128)
+# against FlexAttention and SDPA, in one run.
+group_compare() {
+  python3 bench/compare.py --out "$out" --runs "${COMPARE_RUNS:-20}" \
+    --warmup 3 --kernels "mma=$carry/bench-kernels,wgmma=$carry/bench-kernels-wgmma,wgmma128=$carry/bench-kernels-wgmma128" \
+    ${COMPARE_ARGS:-} 2>&1 | grep -v Warning | tee "$out/compare.log" | tail -60
+}
+
 group_sanitize() {
   export SATTN_GPU_KERNELS=$carry/gpu-kernels
   compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$carry/bin/SparseAttentionGpuTest" --gtest_filter='*_S128_*:*lse*' \
+    "$carry/bin/SparseAttentionGpuTest" --gtest_filter="${SANITIZE_FILTER:-*_S128_*:*lse*}" \
     >"$out/memcheck.log" 2>&1
   echo "memcheck: rc=$? $(tail -1 "$out/memcheck.log")"
   compute-sanitizer --tool racecheck --error-exitcode 9 \
-    "$carry/bin/SparseAttentionGpuTest" --gtest_filter='*_S128_*' \
+    "$carry/bin/SparseAttentionGpuTest" --gtest_filter="${SANITIZE_FILTER:-*_S128_*}" \
     >"$out/racecheck.log" 2>&1
   echo "racecheck: rc=$? $(tail -1 "$out/racecheck.log")"
 }

@@ -39,6 +39,11 @@ struct AttentionKernelParams {
   /// which halves the shared-memory reads of K and V per FLOP). 0: 32 for
   /// query blocks of 128, 16 for 64.
   int64_t warpRows = 0;
+  /// sm_90a: the matrix products on wgmma (a warpgroup of 4 warps per 64
+  /// query rows, Q/K/V tiles read by the tensor cores from 128-byte swizzled
+  /// shared memory) instead of mma.sync; the loads, softmax and tail bins
+  /// are the same. warpRows is then 16.
+  bool wgmma = false;
 };
 
 } // namespace sattn

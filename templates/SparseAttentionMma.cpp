@@ -57,16 +57,31 @@ namespace sattn {
 namespace {
 
 /// Sizes and shared-memory offsets, all fixed at instantiation.
+///
+/// Two shared-memory layouts of the Q, K and V tiles:
+///  - mma.sync (sm_80): row-major rows padded by 16 bytes, so that the 8 row
+///    addresses of an ldmatrix hit distinct banks;
+///  - wgmma (sm_90a): the tensor cores read the tiles themselves, through
+///    matrix descriptors, in the 128-byte swizzled layout: a tile of R rows is
+///    head_dim / 64 column blocks of R rows x 128 bytes, and 16-byte chunk c
+///    of row r sits at chunk position c ^ (r % 8) of its row. Each 8-row
+///    group (1024 bytes) is one swizzle atom; regions start 1024-aligned.
 struct MmaPlan {
   explicit MmaPlan(const AttentionKernelParams &p)
-      : d(p.headDim), br(p.blockQ), n(p.blockK), bc(p.keyTile),
-        stages(p.stages), bins(p.bins), binsPad((p.bins + 15) / 16 * 16),
-        warpRows(p.warpRows ? p.warpRows : (p.blockQ == 128 ? 32 : 16)),
+      : wgmma(p.wgmma), d(p.headDim), br(p.blockQ), n(p.blockK),
+        bc(p.keyTile), stages(p.stages), bins(p.bins),
+        binsPad((p.bins + 15) / 16 * 16),
+        warpRows(p.wgmma ? 16
+                 : p.warpRows ? p.warpRows
+                              : (p.blockQ == 128 ? 32 : 16)),
         mTiles(warpRows / 16), warps(p.blockQ / warpRows), threads(32 * warps),
-        pitch(p.headDim + 8), rows(std::max(bc, binsPad)) {}
+        pitch(p.wgmma ? p.headDim : p.headDim + 8),
+        rows(std::max(bc, binsPad)) {}
 
+  bool wgmma;
   int64_t d, br, n, bc, stages, bins, binsPad, warpRows, mTiles, warps, threads;
-  /// Elements per shared row: 16 bytes of padding against bank conflicts.
+  /// Elements per shared row (mma.sync: 16 bytes of padding against bank
+  /// conflicts); a region of R rows holds R * pitch elements.
   int64_t pitch;
   /// K/V rows per stage: a key tile, or the padded tail bins.
   int64_t rows;
@@ -101,6 +116,9 @@ struct MmaPlan {
   int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
 };
 
+/// The most dynamic shared memory a CTA may have on sm_80 and sm_90.
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
+
 /// Empty when the template can take `p`; else what it cannot take, with
 /// the values, in one line.
 std::string unsupported(const AttentionKernelParams &p, const MmaPlan &plan) {
@@ -117,6 +135,13 @@ std::string unsupported(const AttentionKernelParams &p, const MmaPlan &plan) {
   if (p.stages < 2 || p.bins < 0 || p.bins > 64)
     return "stages " + text(p.stages) + " or tail bins " + text(p.bins) +
            " (stages at least 2, bins 0 to 64)";
+  if (p.wgmma && p.warpRows != 0 && p.warpRows != 16)
+    return "rows per warp " + text(p.warpRows) +
+           " with wgmma (a warpgroup takes 64 rows, 16 per warp)";
+  if (plan.bytes() > kMaxSharedBytes)
+    return "key tile " + text(plan.bc) + " with " + text(p.stages) +
+           " stages: " + text(plan.bytes()) +
+           " bytes of shared memory (at most " + text(kMaxSharedBytes) + ")";
   if (plan.warpRows != 16 && plan.warpRows != 32)
     return "rows per warp " + text(plan.warpRows) + " (allowed: 16, 32)";
   if (plan.br % plan.warpRows != 0 || plan.threads < plan.bc)
@@ -156,7 +181,16 @@ public:
       : KernelOps(b), p(p), plan(plan), f32Type(b.getF32Type()),
         i32Type(b.getI32Type()),
         half(p.dtype == DType::BF16 ? Type(b.getBF16Type())
-                                    : Type(b.getF16Type())) {}
+                                    : Type(b.getF16Type())) {
+    if (plan.wgmma) {
+      Type i64 = b.getI64Type();
+      auto ptr = LLVM::LLVMPointerType::get(b.getContext(), 3);
+      Value base = LLVM::AddressOfOp::create(b, ptr, kSharedSymbol);
+      sharedBase16 = LLVM::LShrOp::create(
+          b, LLVM::PtrToIntOp::create(b, i64, base),
+          LLVM::ConstantOp::create(b, i64, int64_t(4)));
+    }
+  }
 
   /// A 1-D view of dynamic shared memory with element type `element`.
   Value sharedView(Type element) {
@@ -213,13 +247,7 @@ public:
                          ArrayRef<Value> c) {
     // NVVM takes fp16 operands as vector<2xf16> and bf16 ones as i32.
     bool bf16 = p.dtype == DType::BF16;
-    auto operand = [&](Value v) -> Value {
-      if (!bf16)
-        return v;
-      Value asInt =
-          vector::BitCastOp::create(b, VectorType::get({1}, i32Type), v);
-      return vector::ExtractOp::create(b, asInt, ArrayRef<int64_t>{0});
-    };
+    auto operand = [&](Value v) -> Value { return bf16 ? asI32(v) : v; };
     SmallVector<Value> as, bs;
     for (Value v : a)
       as.push_back(operand(v));
@@ -237,6 +265,124 @@ public:
     for (int64_t i = 0; i < 4; ++i)
       out.push_back(LLVM::ExtractValueOp::create(b, result, i));
     return out;
+  }
+
+  /// Where 16-byte chunk `chunk` of row `r` of a tile region of
+  /// `regionRows` rows sits, in elements from the region's start (MmaPlan
+  /// gives the two layouts).
+  Value tileOffset(int64_t regionRows, Value r, Value chunk) {
+    if (!plan.wgmma)
+      return add(mul(r, index(plan.pitch)), mul(chunk, index(8)));
+    Value block = mul(div(chunk, index(8)), index(regionRows * 64));
+    Value swizzled = arith::XOrIOp::create(b, rem(chunk, index(8)),
+                                           rem(r, index(8)));
+    return add(add(block, mul(r, index(64))), mul(swizzled, index(8)));
+  }
+
+  /// The bits of a wgmma shared-memory matrix descriptor that do not depend
+  /// on the address (PTX "matrix descriptor"): the leading and stride byte
+  /// offsets (in 16-byte units, bits 16-29 and 32-45) and the 128-byte
+  /// swizzle mode (bits 62-63 = 1). The start address (bits 0-13, in 16-byte
+  /// units) is added by descriptor().
+  static uint64_t descriptorBits(int64_t leadingBytes, int64_t strideBytes) {
+    return (uint64_t(leadingBytes >> 4) << 16) |
+           (uint64_t(strideBytes >> 4) << 32) | (uint64_t(1) << 62);
+  }
+
+  /// The descriptor of the matrix that starts `byteOffset` bytes into
+  /// dynamic shared memory. Shared addresses are below 256 KB, so the start
+  /// address (>> 4) fits its 14 bits and adding it never carries into the
+  /// offsets.
+  Value descriptor(Value byteOffset, uint64_t bits) {
+    Type i64 = b.getI64Type();
+    Value offset16 =
+        arith::IndexCastUIOp::create(b, i64, div(byteOffset, index(16)));
+    Value start = arith::AddIOp::create(b, sharedBase16, offset16);
+    return arith::AddIOp::create(
+        b, start, arith::ConstantIntOp::create(b, i64, int64_t(bits)));
+  }
+
+  NVVM::WGMMATypes wgmmaType() const {
+    return p.dtype == DType::BF16 ? NVVM::WGMMATypes::bf16
+                                  : NVVM::WGMMATypes::f16;
+  }
+  LLVM::LLVMStructType accumulatorType(int64_t n) {
+    return LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(n / 2, f32Type));
+  }
+  Value packAccumulator(int64_t n, ArrayRef<Value> values) {
+    Value acc = LLVM::PoisonOp::create(b, accumulatorType(n));
+    for (auto [i, v] : llvm::enumerate(values))
+      acc = LLVM::InsertValueOp::create(b, acc, v, ArrayRef<int64_t>{int64_t(i)});
+    return acc;
+  }
+  SmallVector<Value> unpackAccumulator(int64_t n, Value acc) {
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < n / 2; ++i)
+      values.push_back(LLVM::ExtractValueOp::create(b, acc, i));
+    return values;
+  }
+
+  /// wgmma m64nNk16, A and B from shared memory (both K-major), f32
+  /// accumulators: returns acc + A B, or A B when `acc` is null.
+  Value wgmmaShared(Value descA, Value descB, int64_t n, Value acc) {
+    bool zero = !acc;
+    if (zero)
+      acc = LLVM::PoisonOp::create(b, accumulatorType(n));
+    return NVVM::WgmmaMmaAsyncOp::create(
+        b, accumulatorType(n), acc, descA, descB,
+        NVVM::MMAShapeAttr::get(b.getContext(), 64, n, 16), wgmmaType(),
+        wgmmaType(), NVVM::WGMMATypes::f32,
+        zero ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
+        NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+        NVVM::MMALayout::row, NVVM::MMALayout::col, nullptr);
+  }
+
+  /// wgmma m64nNk16 with A in registers (this thread's four 32-bit registers
+  /// of the m16k16 A fragment, as mma.sync lays it out) and B from shared
+  /// memory, MN-major (transposed): acc + A B. NVVM's op takes A from shared
+  /// memory only, hence the inline PTX.
+  Value wgmmaRegisterA(ArrayRef<Value> a, Value descB, int64_t n, Value acc) {
+    int64_t outs = n / 2;
+    std::string type = p.dtype == DType::BF16 ? "bf16" : "f16";
+    std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
+                       std::to_string(outs + 5) +
+                       ", 0;\nwgmma.mma_async.sync.aligned.m64n" +
+                       std::to_string(n) + "k16.f32." + type + "." + type +
+                       " {";
+    std::string constraints;
+    for (int64_t i = 0; i < outs; ++i) {
+      text += (i ? ", $" : "$") + std::to_string(i);
+      constraints += "=f,";
+    }
+    text += "}, {$" + std::to_string(outs) + ", $" + std::to_string(outs + 1) +
+            ", $" + std::to_string(outs + 2) + ", $" +
+            std::to_string(outs + 3) + "}, $" + std::to_string(outs + 4) +
+            ", p, 1, 1, 1;\n}";
+    constraints += "r,r,r,r,l,r";
+    SmallVector<Value> operands;
+    for (Value v : a)
+      operands.push_back(asI32(v));
+    operands.push_back(descB);
+    operands.push_back(i32(1));
+    for (int64_t i = 0; i < outs; ++i) {
+      constraints += "," + std::to_string(i);
+      operands.push_back(LLVM::ExtractValueOp::create(b, acc, i));
+    }
+    return LLVM::InlineAsmOp::create(
+               b, accumulatorType(n), operands, text, constraints,
+               /*has_side_effects=*/true, /*is_align_stack=*/false,
+               LLVM::tailcallkind::TailCallKind::None,
+               LLVM::AsmDialectAttr::get(b.getContext(),
+                                         LLVM::AsmDialect::AD_ATT),
+               ArrayAttr())
+        .getResult(0);
+  }
+
+  /// A vector<2 x half> register as the i32 that carries it.
+  Value asI32(Value v) {
+    Value asInt = vector::BitCastOp::create(b, VectorType::get({1}, i32Type), v);
+    return vector::ExtractOp::create(b, asInt, ArrayRef<int64_t>{0});
   }
 
   /// Two f32 as one vector<2 x half> register.
@@ -259,6 +405,8 @@ public:
   const AttentionKernelParams &p;
   const MmaPlan &plan;
   Type f32Type, i32Type, half;
+  /// wgmma: the start of dynamic shared memory >> 4 (i64).
+  Value sharedBase16;
 };
 
 /// The loop-carried state of the online softmax for one warp's rows, as one
@@ -341,6 +489,15 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   Value ldMatrixLow = m.rem(ldMatrix, m.index(2));
   Value ldMatrixHigh = m.div(ldMatrix, m.index(2));
 
+  // Shared memory written by this thread (cp.async or stores) and read next
+  // by wgmma, which goes through the async proxy: each writer fences before
+  // the barrier that publishes the tile.
+  auto fenceForTensorCores = [&] {
+    NVVM::FenceProxyOp::create(
+        b, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+  };
+
   Value halves = m.sharedView(m.half);
   Value biases = m.sharedView(f32);
   Value ids = m.sharedView(i32);
@@ -359,7 +516,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     Value valid = m.ult(token, seqLen);
     Value tokenC = m.select(valid, token, m.index(0));
     Value src = m.add(m.add(q.base, m.mul(tokenC, q.tokenStride)), chunkCol);
-    Value dst = m.add(m.mul(r, m.index(plan.pitch)), chunkCol);
+    Value dst = m.tileOffset(plan.br, r, chunk);
     m.copy16(halves, dst, q.view, src, valid);
   }
   NVVM::CpAsyncCommitGroupOp::create(b);
@@ -374,6 +531,18 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     return m.ldmatrix4(
         halves, m.add(qLane, m.index(16 * mt * plan.pitch + 16 * kk)), false);
   };
+
+  // wgmma descriptors (MmaPlan's swizzled layout): Q and K are K-major (8-row
+  // atoms 1024 bytes apart; the leading offset is unused with a swizzle
+  // inside one 64-column block, which a k16 step never leaves), V is read
+  // MN-major: its 64-column blocks are a region of rows x 128 bytes apart.
+  // A warpgroup's Q rows start 64 rows (8 KB per column block) further on.
+  uint64_t qDescriptorBits = MmaBuilder::descriptorBits(16, 1024);
+  uint64_t kDescriptorBits = MmaBuilder::descriptorBits(16, 1024);
+  uint64_t vDescriptorBits = MmaBuilder::descriptorBits(plan.rows * 128, 1024);
+  Value qWarpgroupBytes =
+      plan.wgmma ? m.mul(m.div(e.warp, m.index(4)), m.index(64 * 128))
+                 : Value();
 
   // --- Key tiles. ----------------------------------------------------------
   // Tile t covers list slots [t*(Bc/N), ...) when N < Bc, or part
@@ -449,7 +618,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value key = m.add(m.mul(m.toIndex(group), m.index(plan.n)), inGroup);
       Value valid = arith::AndIOp::create(b, hasGroup, m.ult(key, seqLen));
       Value keyC = m.select(valid, key, m.index(0));
-      Value dst = m.add(m.mul(r, m.index(plan.pitch)), chunkCol);
+      Value dst = m.tileOffset(plan.rows, r, chunk);
       m.copy16(halves, m.add(kBase, dst), k.view,
                m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), chunkCol),
                valid);
@@ -488,7 +657,32 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     SmallVector<SmallVector<SmallVector<Value>>> scores(
         mTiles,
         SmallVector<SmallVector<Value>>(nTiles, SmallVector<Value>(4, zeroF)));
-    for (int64_t kk = 0; kk < p.headDim / 16; kk += 2) {
+    if (plan.wgmma) {
+      // One warpgroup's 64 rows against the tile's keys: head_dim / 16
+      // wgmma k16 steps. The accumulator's layout per warp is mma.sync's
+      // (n8 tile j in registers 4j..4j+3), so the softmax below serves both.
+      NVVM::WgmmaFenceAlignedOp::create(b);
+      Value acc;
+      Value kBytes = m.mul(kBase, m.index(2));
+      for (int64_t kk = 0; kk < p.headDim / 16; ++kk) {
+        // Column block kk / 4 (regions of R rows x 128 bytes), 32 bytes
+        // per k16 step inside it.
+        auto kStep = [&](int64_t regionRows) {
+          return m.index((kk / 4) * regionRows * 128 + (kk % 4) * 32);
+        };
+        Value descQ = m.descriptor(m.add(qWarpgroupBytes, kStep(plan.br)),
+                                   qDescriptorBits);
+        Value descK =
+            m.descriptor(m.add(kBytes, kStep(plan.rows)), kDescriptorBits);
+        acc = m.wgmmaShared(descQ, descK, columns, acc);
+      }
+      NVVM::WgmmaGroupSyncAlignedOp::create(b);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+      SmallVector<Value> values = m.unpackAccumulator(columns, acc);
+      for (int64_t j = 0; j < nTiles; ++j)
+        scores[0][j].assign(values.begin() + 4 * j, values.begin() + 4 * j + 4);
+    }
+    for (int64_t kk = 0; !plan.wgmma && kk < p.headDim / 16; kk += 2) {
       SmallVector<SmallVector<Value>> qa[2];
       for (int64_t mt = 0; mt < mTiles; ++mt)
         for (int64_t step = 0; step < 2; ++step)
@@ -555,6 +749,38 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     // O += P V: the C fragments of n8 tiles 2kk and 2kk + 1 are the A
     // fragment of k16 step kk; one ldmatrix.x4.trans of V rows gives the B
     // fragments of two n8 tiles of head_dim, used by every m tile.
+    if (plan.wgmma) {
+      // O += P V: P from registers, V from shared memory read MN-major
+      // (transposed): key rows are the K dimension, head_dim the N one.
+      // Every A fragment is packed before the fence: registers written
+      // between two wgmma make ptxas serialize them.
+      auto &sc = scores[0];
+      SmallVector<SmallVector<Value>> a;
+      for (int64_t kk = 0; kk < columns / 16; ++kk)
+        a.push_back({m.pack(sc[2 * kk][0], sc[2 * kk][1]),
+                     m.pack(sc[2 * kk][2], sc[2 * kk][3]),
+                     m.pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
+                     m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])});
+      SmallVector<Value> flat;
+      for (auto &tile : next.out[0])
+        flat.append(tile.begin(), tile.end());
+      Value acc = m.packAccumulator(p.headDim, flat);
+      Value vBytes = m.mul(vBase, m.index(2));
+      SmallVector<Value> descV;
+      for (int64_t kk = 0; kk < columns / 16; ++kk)
+        descV.push_back(m.descriptor(m.add(vBytes, m.index(kk * 16 * 128)),
+                                     vDescriptorBits));
+      NVVM::WgmmaFenceAlignedOp::create(b);
+      for (int64_t kk = 0; kk < columns / 16; ++kk)
+        acc = m.wgmmaRegisterA(a[kk], descV[kk], p.headDim, acc);
+      NVVM::WgmmaGroupSyncAlignedOp::create(b);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+      SmallVector<Value> values = m.unpackAccumulator(p.headDim, acc);
+      for (int64_t nt = 0; nt < dTiles; ++nt)
+        next.out[0][nt].assign(values.begin() + 4 * nt,
+                               values.begin() + 4 * nt + 4);
+      return next;
+    }
     Value vLane = m.add(m.mul(m.add(ldRow, m.mul(ldMatrixLow, m.index(8))),
                               m.index(plan.pitch)),
                         m.mul(ldMatrixHigh, m.index(8)));
@@ -630,6 +856,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     }
     NVVM::CpAsyncCommitGroupOp::create(b);
     NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
+    if (plan.wgmma)
+      fenceForTensorCores();
     gpu::BarrierOp::create(b);
     State s = State::unflatten(loop.getRegionIterArgs(), mTiles, dTiles);
     Value stage = stageIndex(t);
@@ -678,7 +906,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                                     b, b.getBoolAttr(true))));
       Value rC = m.select(isBin, r, m.index(0));
       Value src = m.add(m.mul(m.add(binBase, rC), m.index(p.headDim)), col);
-      Value dst = m.add(m.mul(r, m.index(plan.pitch)), col);
+      Value dst = m.add(m.tileOffset(plan.rows, r, m.div(col, m.index(8))),
+                        m.rem(col, m.index(8)));
       auto pair2 = VectorType::get({2}, f32);
       for (auto [from, base] : {std::pair(tailKeys, plan.kOffset(0)),
                                 std::pair(tailValues, plan.vOffset(0))}) {
@@ -703,6 +932,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       memref::StoreOp::create(
           b, bias, biases, ValueRange{m.add(m.index(plan.biasOffset(0)), r)});
     }
+    if (plan.wgmma)
+      fenceForTensorCores();
     gpu::BarrierOp::create(b);
     state = computeTile(m.index(0), plan.binsPad, state, /*masked=*/true);
   }

@@ -44,6 +44,7 @@ struct Case {
   std::string arch = "sm_90a", tmpl = "mma";
   DType dtype = DType::BF16;
   int64_t d = 128, bq = 128, bk = 128, bins = 0;
+  int64_t keyTile = 0; // 0: the template's default
   bool lse = false;
   int64_t seq = 1000, text = 0;
   bool textFirst = false;
@@ -55,7 +56,8 @@ struct Case {
     return "attn-" + arch + "-" + tmpl + "-" +
            (dtype == DType::BF16 ? "bf16" : "fp16") + "-d" + std::to_string(d) +
            "-q" + std::to_string(bq) + "-k" + std::to_string(bk) + "-b" +
-           std::to_string(bins) + (lse ? "-lse" : "");
+           std::to_string(bins) + (lse ? "-lse" : "") +
+           (keyTile ? "-t" + std::to_string(keyTile) : "");
   }
   std::string name() const {
     std::string n = kernel().substr(5) + "_S" + std::to_string(seq);
@@ -120,18 +122,52 @@ std::vector<Case> allCases() {
           c.structured = bk >= 64;
           cases.push_back(c);
         }
+  // The wgmma template (sm_90a): every kernel in bf16 with the densities,
+  // sequences and text layouts rotating, with key tiles of 64 (its
+  // default) and 128, and every kernel once in fp16.
+  for (int64_t keyTile : {0, 128})
+    for (int64_t d : {64, 128})
+      for (int64_t bq : {64, 128})
+        for (int64_t bk : {16, 32, 64, 128})
+          for (int64_t bins : {0, 1, 4, 8}) {
+            Case c;
+            c.tmpl = "wgmma";
+            c.keyTile = keyTile;
+            c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
+            c.density = densities[rotate % 4];
+            c.groupsPerRow = c.density == 0 ? 1 : 0;
+            c.seq = seqs[rotate % 3];
+            auto [text, first] = texts[(rotate / 3) % 3];
+            if (c.seq > text) {
+              c.text = text;
+              c.textFirst = first;
+            }
+            c.structured = rotate % 2 == 1;
+            c.bshd = rotate % 4 == 2;
+            ++rotate;
+            cases.push_back(c);
+            if (keyTile == 0) {
+              Case f = c;
+              f.dtype = DType::FP16;
+              f.density = densities[(rotate + 1) % 4];
+              f.groupsPerRow = f.density == 0 ? 1 : 0;
+              cases.push_back(f);
+            }
+          }
   // The full sequence of wan2.1-480p, sampled rows.
-  for (int64_t d : {64, 128})
-    for (int64_t bk : {16, 32, 128})
-      for (double density : {0.1, 0.5}) {
-        Case c;
-        c.d = d, c.bk = bk, c.bins = bk == 32 ? 4 : 0;
-        c.seq = 32760;
-        c.density = density;
-        c.structured = bk == 32;
-        c.bshd = bk == 16;
-        cases.push_back(c);
-      }
+  for (const char *tmpl : {"mma", "wgmma"})
+    for (int64_t d : {64, 128})
+      for (int64_t bk : {16, 32, 128})
+        for (double density : {0.1, 0.5}) {
+          Case c;
+          c.tmpl = tmpl;
+          c.d = d, c.bk = bk, c.bins = bk == 32 ? 4 : 0;
+          c.seq = 32760;
+          c.density = density;
+          c.structured = bk == 32;
+          c.bshd = bk == 16;
+          cases.push_back(c);
+        }
   // sm_80 PTX, JIT-compiled for the GPU at hand.
   for (int64_t d : {64, 128})
     for (int64_t bk : {16, 32, 64, 128}) {
@@ -151,6 +187,8 @@ std::vector<Case> allCases() {
         lse.seq = 1000;
         lse.text = 226;
         lse.textFirst = true;
+        cases.push_back(lse);
+        lse.tmpl = "wgmma";
         cases.push_back(lse);
         Case simt;
         simt.tmpl = "simt";

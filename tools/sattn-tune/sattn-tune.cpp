@@ -16,9 +16,10 @@
 // as soon as it is known, so Ctrl-C or a crash loses nothing measured, and
 // --resume skips what the DB already holds.
 //
-// Search: the defaults first (the reference time), then a pruned grid (key
-// tile x rows per warp at 2 stages), then a local search from the best
-// (one knob one step at a time) until no neighbour is faster or the budget
+// Search: the defaults first (the reference time), then a pruned grid
+// (template x key tile x rows per warp at 2 stages; wgmma, on sm_90a, has
+// one row count), then a local search from the best (one knob one step at
+// a time, the template included) until no neighbour is faster or the budget
 // is spent.
 //
 //===----------------------------------------------------------------------===//
@@ -540,21 +541,33 @@ nlohmann::ordered_json Sweep::run(const std::array<int64_t, 3> &shape,
                (long long)shape[2], density, gpu_.name.c_str(), arch_.c_str(),
                known_.size(), o_.db.c_str());
 
-  // The space: key tile x stages x rows per warp (the template default is
-  // one of the two row counts, so it is measured as itself first).
+  // The space: template x key tile x stages x rows per warp (mma.sync
+  // takes 16 or 32 rows per warp; wgmma, sm_90a only, 16: a warpgroup per
+  // 64 rows). The defaults (auto, the template's key tile) are measured
+  // first, as themselves.
   const std::vector<int64_t> keyTiles = {32, 64, 128}, stages = {2, 3, 4},
-                             warpRows = {16, 32};
-  planned_ = 1 + int(keyTiles.size() * stages.size() * warpRows.size());
+                             mmaWarpRows = {16, 32}, wgmmaWarpRows = {0};
+  std::vector<std::string> templates = {"mma"};
+  if (arch_ == "sm_90a")
+    templates.insert(templates.begin(), "wgmma");
+  auto warpRowsOf = [&](const std::string &t) -> const std::vector<int64_t> & {
+    return t == "wgmma" ? wgmmaWarpRows : mmaWarpRows;
+  };
+  planned_ = 1;
+  for (const std::string &t : templates)
+    planned_ += int(keyTiles.size() * stages.size() * warpRowsOf(t).size());
   const TuningMeasurement *defaults = measure(TuningParams());
 
-  TuningParams p;
-  for (int64_t kt : keyTiles)
-    for (int64_t wr : warpRows) {
-      p.keyTile = kt;
-      p.stages = 2;
-      p.warpRows = wr;
-      measure(p);
-    }
+  for (const std::string &t : templates)
+    for (int64_t kt : keyTiles)
+      for (int64_t wr : warpRowsOf(t)) {
+        TuningParams p;
+        p.attentionTemplate = t;
+        p.keyTile = kt;
+        p.stages = 2;
+        p.warpRows = wr;
+        measure(p);
+      }
   // Local search from the best: one knob, one step.
   auto neighbours = [&](const TuningParams &at) {
     std::vector<TuningParams> out;
@@ -578,11 +591,18 @@ nlohmann::ordered_json Sweep::run(const std::array<int64_t, 3> &shape,
       n.stages = v;
       return n;
     });
-    step(warpRows, at.warpRows, [&](int64_t v) {
+    step(warpRowsOf(at.attentionTemplate), at.warpRows, [&](int64_t v) {
       TuningParams n = at;
       n.warpRows = v;
       return n;
     });
+    for (const std::string &t : templates)
+      if (t != at.attentionTemplate && at.keyTile != 0) {
+        TuningParams n = at;
+        n.attentionTemplate = t;
+        n.warpRows = warpRowsOf(t).front();
+        out.push_back(n);
+      }
     return out;
   };
   for (bool improved = true; improved && !interrupted && !outOfTime();) {

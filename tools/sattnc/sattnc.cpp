@@ -58,13 +58,16 @@ cl::opt<bool> quiet("quiet", cl::desc("Print nothing on success"),
                     cl::cat(category));
 cl::opt<std::string> attentionTemplate(
     "attention-template",
-    cl::desc("Sparse attention kernel: mma (tensor cores, the default) or "
-             "simt (portable, no tensor cores; for debugging)"),
-    cl::init("mma"), cl::cat(category));
+    cl::desc("Sparse attention kernel: auto (the default: wgmma on sm_90a "
+             "where it takes the tile parameters, else mma), mma (tensor "
+             "cores, mma.sync), wgmma (sm_90a tensor cores) or simt "
+             "(portable, no tensor cores; for debugging)"),
+    cl::init("auto"), cl::cat(category));
 cl::OptionCategory tuning("sattnc tile parameters (the autotuner's knobs)");
 cl::opt<int64_t> keyTile("key-tile",
-                         cl::desc("Keys per shared-memory tile: 32, 64, 128"),
-                         cl::init(64), cl::cat(tuning));
+                         cl::desc("Keys per shared-memory tile: 32, 64, 128 "
+                                  "(0: the template's default)"),
+                         cl::init(0), cl::cat(tuning));
 cl::opt<int64_t> stages("stages", cl::desc("cp.async pipeline depth: 2, 3, 4"),
                         cl::init(2), cl::cat(tuning));
 cl::opt<int64_t> warpRows("warp-rows",
