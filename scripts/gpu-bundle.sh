@@ -24,14 +24,12 @@ done
 objcopy --strip-unneeded "$build/lib/libsattn.so" "$stage/lib/libsattn.so"
 cp -r "$build/test/gpu/kernels" "$stage/gpu-kernels"
 # The benchmark variants with each sm_90a attention template: mma.sync
-# (bench-kernels), wgmma with key tiles of 64 and 128.
+# (bench-kernels) and wgmma, the default there (bench-kernels-wgmma).
 for variant in "$root"/bench/variants/{wan2.1-480p-24h,cogvideox-5b}-k*.json; do
   "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels" --arch sm_90a \
     --attention-template=mma --quiet
   "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels-wgmma" --arch sm_90a \
     --attention-template=wgmma --quiet
-  "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels-wgmma128" \
-    --arch sm_90a --attention-template=wgmma --key-tile=128 --quiet
 done
 
 rm -rf "$carry" && mkdir -p "$carry"

@@ -49,11 +49,11 @@ group_tests_wgmma() {
   unset GTEST_FILTER
 }
 
-# bench/compare.py with every sattn build (mma, wgmma key tile 64 and 128)
-# against FlexAttention and SDPA, in one run.
+# bench/compare.py with both sattn templates (mma.sync, wgmma) against
+# FlexAttention and SDPA, in one run.
 group_compare() {
   python3 bench/compare.py --out "$out" --runs "${COMPARE_RUNS:-20}" \
-    --warmup 3 --kernels "mma=$carry/bench-kernels,wgmma=$carry/bench-kernels-wgmma,wgmma128=$carry/bench-kernels-wgmma128" \
+    --warmup 3 --kernels "wgmma=$carry/bench-kernels-wgmma,mma=$carry/bench-kernels" \
     ${COMPARE_ARGS:-} 2>&1 | grep -v Warning | tee "$out/compare.log" | tail -60
 }
 

@@ -339,15 +339,16 @@ public:
   }
 
   /// wgmma m64nNk16 with A in registers (this thread's four 32-bit registers
-  /// of the m16k16 A fragment, as mma.sync lays it out) and B from shared
+  /// of the m16k16 A fragment, as mma.sync lays it out, as i32) and B from shared
   /// memory, MN-major (transposed): acc + A B. NVVM's op takes A from shared
   /// memory only, hence the inline PTX.
   Value wgmmaRegisterA(ArrayRef<Value> a, Value descB, int64_t n, Value acc) {
     int64_t outs = n / 2;
     std::string type = p.dtype == DType::BF16 ? "bf16" : "f16";
-    std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
-                       std::to_string(outs + 5) +
-                       ", 0;\nwgmma.mma_async.sync.aligned.m64n" +
+    // scale-d is a predicate: always 1 (accumulate), set inside the asm so
+    // that no register of the window is defined by another instruction.
+    std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;"
+                       "\nwgmma.mma_async.sync.aligned.m64n" +
                        std::to_string(n) + "k16.f32." + type + "." + type +
                        " {";
     std::string constraints;
@@ -359,12 +360,9 @@ public:
             ", $" + std::to_string(outs + 2) + ", $" +
             std::to_string(outs + 3) + "}, $" + std::to_string(outs + 4) +
             ", p, 1, 1, 1;\n}";
-    constraints += "r,r,r,r,l,r";
-    SmallVector<Value> operands;
-    for (Value v : a)
-      operands.push_back(asI32(v));
+    constraints += "r,r,r,r,l";
+    SmallVector<Value> operands(a.begin(), a.end());
     operands.push_back(descB);
-    operands.push_back(i32(1));
     for (int64_t i = 0; i < outs; ++i) {
       constraints += "," + std::to_string(i);
       operands.push_back(LLVM::ExtractValueOp::create(b, acc, i));
@@ -377,6 +375,33 @@ public:
                                          LLVM::AsmDialect::AD_ATT),
                ArrayAttr())
         .getResult(0);
+  }
+
+  /// `v` through an empty volatile asm: the value is the same, but it is now
+  /// defined by an instruction LLVM keeps in program order with the other
+  /// side-effecting ones. Pins wgmma operands before wgmma.fence (ptxas
+  /// serializes every wgmma when a non-wgmma instruction defines an input
+  /// register inside the fence..commit window, warning C7513) and results
+  /// after wgmma.wait_group (so that no use is scheduled above the wait).
+  Value pin(Value v) {
+    Type type = v.getType();
+    const char *constraint = type.isF32()      ? "=f,0"
+                             : type.isInteger(64) ? "=l,0"
+                                                  : "=r,0";
+    return LLVM::InlineAsmOp::create(
+               b, type, ValueRange{v}, "", constraint,
+               /*has_side_effects=*/true, /*is_align_stack=*/false,
+               LLVM::tailcallkind::TailCallKind::None,
+               LLVM::AsmDialectAttr::get(b.getContext(),
+                                         LLVM::AsmDialect::AD_ATT),
+               ArrayAttr())
+        .getResult(0);
+  }
+  SmallVector<Value> pin(ArrayRef<Value> values) {
+    SmallVector<Value> out;
+    for (Value v : values)
+      out.push_back(pin(v));
+    return out;
   }
 
   /// A vector<2 x half> register as the i32 that carries it.
@@ -644,45 +669,64 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     }
   };
 
-  // One tile of `columns` keys from buffer `stage` folded into the state.
-  // `masked`: add the column biases (some keys invalid, or tail bins);
-  // without, the scale and the running max fold into one FMA per logit.
-  auto computeTile = [&](Value stage, int64_t columns, State s, bool masked) {
-    auto [kBase, vBase, biasBase] = stageBases(stage);
-    // S = Q K^T: n8 tile j covers keys [8j, 8j + 8); one ldmatrix.x4 of K
-    // rows gives the B fragments of two k16 steps, used by every m tile.
+  using Scores = SmallVector<SmallVector<SmallVector<Value>>>; // [mt][j][4]
+
+  // S = Q K^T on wgmma, issued and committed, not waited for: one
+  // warpgroup's 64 rows against the tile's keys, head_dim / 16 k16 steps.
+  // The accumulator's layout per warp is mma.sync's (n8 tile j in registers
+  // 4j..4j+3), so the softmax serves both templates.
+  //
+  // ptxas keeps wgmma asynchronous only if no other instruction defines a
+  // register that any wgmma reads between the first wgmma of a group and
+  // the wait for it (else it serializes them all, warning C7513). So the
+  // operands of every product issued together (descriptors, P, O) are made
+  // and pinned first (prepare*), then one fence, then the wgmma (issue*).
+  struct ScoreOperands {
+    SmallVector<Value> descQ, descK;
+  };
+  auto prepareScores = [&](Value kBase) {
+    Value kBytes = m.mul(kBase, m.index(2));
+    ScoreOperands ops;
+    for (int64_t kk = 0; kk < p.headDim / 16; ++kk) {
+      // Column block kk / 4 (regions of R rows x 128 bytes), 32 bytes per
+      // k16 step inside it.
+      auto kStep = [&](int64_t regionRows) {
+        return m.index((kk / 4) * regionRows * 128 + (kk % 4) * 32);
+      };
+      ops.descQ.push_back(m.pin(m.descriptor(
+          m.add(qWarpgroupBytes, kStep(plan.br)), qDescriptorBits)));
+      ops.descK.push_back(m.pin(
+          m.descriptor(m.add(kBytes, kStep(plan.rows)), kDescriptorBits)));
+    }
+    return ops;
+  };
+  auto issueScoresWgmma = [&](const ScoreOperands &ops, int64_t columns) {
+    Value acc;
+    for (int64_t kk = 0; kk < p.headDim / 16; ++kk)
+      acc = m.wgmmaShared(ops.descQ[kk], ops.descK[kk], columns, acc);
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    return acc;
+  };
+  // (Called after the wait that completes `acc`.)
+  auto unpackScores = [&](Value acc, int64_t columns) {
+    SmallVector<Value> values = m.pin(m.unpackAccumulator(columns, acc));
+    Scores scores(1);
+    for (int64_t j = 0; j < columns / 8; ++j)
+      scores[0].emplace_back(values.begin() + 4 * j,
+                             values.begin() + 4 * j + 4);
+    return scores;
+  };
+
+  // S = Q K^T on mma.sync: n8 tile j covers keys [8j, 8j + 8); one
+  // ldmatrix.x4 of K rows gives the B fragments of two k16 steps, used by
+  // every m tile.
+  auto scoresMma = [&](Value kBase, int64_t columns) {
     int64_t nTiles = columns / 8;
     Value kLane =
         m.add(m.mul(ldRow, m.index(plan.pitch)), m.mul(ldMatrix, m.index(8)));
-    SmallVector<SmallVector<SmallVector<Value>>> scores(
-        mTiles,
-        SmallVector<SmallVector<Value>>(nTiles, SmallVector<Value>(4, zeroF)));
-    if (plan.wgmma) {
-      // One warpgroup's 64 rows against the tile's keys: head_dim / 16
-      // wgmma k16 steps. The accumulator's layout per warp is mma.sync's
-      // (n8 tile j in registers 4j..4j+3), so the softmax below serves both.
-      NVVM::WgmmaFenceAlignedOp::create(b);
-      Value acc;
-      Value kBytes = m.mul(kBase, m.index(2));
-      for (int64_t kk = 0; kk < p.headDim / 16; ++kk) {
-        // Column block kk / 4 (regions of R rows x 128 bytes), 32 bytes
-        // per k16 step inside it.
-        auto kStep = [&](int64_t regionRows) {
-          return m.index((kk / 4) * regionRows * 128 + (kk % 4) * 32);
-        };
-        Value descQ = m.descriptor(m.add(qWarpgroupBytes, kStep(plan.br)),
-                                   qDescriptorBits);
-        Value descK =
-            m.descriptor(m.add(kBytes, kStep(plan.rows)), kDescriptorBits);
-        acc = m.wgmmaShared(descQ, descK, columns, acc);
-      }
-      NVVM::WgmmaGroupSyncAlignedOp::create(b);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-      SmallVector<Value> values = m.unpackAccumulator(columns, acc);
-      for (int64_t j = 0; j < nTiles; ++j)
-        scores[0][j].assign(values.begin() + 4 * j, values.begin() + 4 * j + 4);
-    }
-    for (int64_t kk = 0; !plan.wgmma && kk < p.headDim / 16; kk += 2) {
+    Scores scores(mTiles, SmallVector<SmallVector<Value>>(
+                              nTiles, SmallVector<Value>(4, zeroF)));
+    for (int64_t kk = 0; kk < p.headDim / 16; kk += 2) {
       SmallVector<SmallVector<Value>> qa[2];
       for (int64_t mt = 0; mt < mTiles; ++mt)
         for (int64_t step = 0; step < 2; ++step)
@@ -697,16 +741,25 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         }
       }
     }
-    // Online softmax in base 2 on the fragments: thread element (j, e) of m
-    // tile mt is row 16 mt + quadRow + 8 (e / 2), column 8j + 2 quadCol + e
-    // % 2. Biases are re-read from shared memory at each use rather than held:
-    // the masked path must not need more registers than the fast one.
+    return scores;
+  };
+
+  // Online softmax in base 2 on the fragments: thread element (j, e) of m
+  // tile mt is row 16 mt + quadRow + 8 (e / 2), column 8j + 2 quadCol + e %
+  // 2. Turns the scores into P, updates the running max and sum of `s`, and
+  // returns each row's correction of O (applied by rescale). `masked`: add
+  // the column biases (some keys invalid, or tail bins); without, the scale
+  // and the running max fold into one FMA per logit. Biases are re-read from
+  // shared memory at each use rather than held: the masked path must not
+  // need more registers than the fast one.
+  auto softmax = [&](Scores &scores, State &s, Value biasBase, bool masked) {
+    int64_t nTiles = scores[0].size();
     Value biasLane = m.add(biasBase, m.mul(quadCol, m.index(2)));
     auto bias = [&](int64_t j, int64_t e) -> Value {
       return memref::LoadOp::create(
           b, biases, ValueRange{m.add(biasLane, m.index(8 * j + e))});
     };
-    State next = s;
+    SmallVector<Value> corrections;
     for (int64_t mt = 0; mt < mTiles; ++mt)
       for (int64_t half = 0; half < 2; ++half) {
         int64_t r = 2 * mt + half;
@@ -740,65 +793,129 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                        : m.exp2(math::FmaOp::create(b, x, scaleLog2, negMax));
             rowSum = m.addf(rowSum, x);
           }
-        next.max[r] = newMax;
-        next.sum[r] = m.addf(m.mulf(s.sum[r], correction), rowSum);
-        for (auto &tile : next.out[mt])
-          for (int64_t e = 0; e < 2; ++e)
-            tile[2 * half + e] = m.mulf(tile[2 * half + e], correction);
+        s.max[r] = newMax;
+        s.sum[r] = m.addf(m.mulf(s.sum[r], correction), rowSum);
+        corrections.push_back(correction);
       }
-    // O += P V: the C fragments of n8 tiles 2kk and 2kk + 1 are the A
-    // fragment of k16 step kk; one ldmatrix.x4.trans of V rows gives the B
-    // fragments of two n8 tiles of head_dim, used by every m tile.
+    return corrections;
+  };
+  auto rescale = [&](State &s, ArrayRef<Value> corrections) {
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      for (int64_t half = 0; half < 2; ++half)
+        for (auto &tile : s.out[mt])
+          for (int64_t e = 0; e < 2; ++e)
+            tile[2 * half + e] =
+                m.mulf(tile[2 * half + e], corrections[2 * mt + half]);
+  };
+
+  // P in halves as A fragments: the C fragments of n8 tiles 2kk and 2kk + 1
+  // are the A fragment of k16 step kk (four registers of two halves).
+  auto packStep = [&](const Scores &scores, int64_t mt,
+                      int64_t kk) -> SmallVector<Value> {
+    auto &sc = scores[mt];
+    return {m.pack(sc[2 * kk][0], sc[2 * kk][1]),
+            m.pack(sc[2 * kk][2], sc[2 * kk][3]),
+            m.pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
+            m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
+  };
+  auto packP = [&](const Scores &scores, int64_t mt) {
+    SmallVector<SmallVector<Value>> a;
+    for (int64_t kk = 0; kk < int64_t(scores[mt].size()) / 2; ++kk)
+      a.push_back(packStep(scores, mt, kk));
+    return a;
+  };
+
+  // O += P V on wgmma, issued and committed, not waited for: P from
+  // registers (`a`, i32 per pair of halves), V from shared memory read
+  // MN-major (transposed): key rows are the K dimension, head_dim the N one.
+  struct OutputOperands {
+    SmallVector<Value> descV;
+    SmallVector<SmallVector<Value>> a;
+    Value acc;
+  };
+  auto prepareOutput = [&](ArrayRef<SmallVector<Value>> a, Value vBase,
+                           Value acc) {
+    Value vBytes = m.mul(vBase, m.index(2));
+    OutputOperands ops;
+    for (int64_t kk = 0; kk < int64_t(a.size()); ++kk) {
+      ops.descV.push_back(m.pin(m.descriptor(
+          m.add(vBytes, m.index(kk * 16 * 128)), vDescriptorBits)));
+      ops.a.push_back(m.pin(a[kk]));
+    }
+    ops.acc = m.packAccumulator(p.headDim,
+                                m.pin(m.unpackAccumulator(p.headDim, acc)));
+    return ops;
+  };
+  auto issueOutputWgmma = [&](const OutputOperands &ops) {
+    Value acc = ops.acc;
+    for (int64_t kk = 0; kk < int64_t(ops.a.size()); ++kk)
+      acc = m.wgmmaRegisterA(ops.a[kk], ops.descV[kk], p.headDim, acc);
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    return acc;
+  };
+  auto outputAccumulator = [&](const State &s) {
+    SmallVector<Value> flat;
+    for (auto &tile : s.out[0])
+      flat.append(tile.begin(), tile.end());
+    return m.packAccumulator(p.headDim, flat);
+  };
+  // (Called after the wait that completes `acc`.)
+  auto setOutput = [&](State &s, Value acc) {
+    SmallVector<Value> values = m.pin(m.unpackAccumulator(p.headDim, acc));
+    for (int64_t nt = 0; nt < dTiles; ++nt)
+      s.out[0][nt].assign(values.begin() + 4 * nt, values.begin() + 4 * nt + 4);
+  };
+  auto asI32 = [&](ArrayRef<SmallVector<Value>> a) {
+    SmallVector<SmallVector<Value>> out;
+    for (auto &regs : a) {
+      out.emplace_back();
+      for (Value v : regs)
+        out.back().push_back(m.asI32(v));
+    }
+    return out;
+  };
+
+  // One tile of `columns` keys from buffer `stage` folded into the state,
+  // each product waited for (the mma.sync loop and the tail bins).
+  auto computeTile = [&](Value stage, int64_t columns, State s, bool masked) {
+    auto [kBase, vBase, biasBase] = stageBases(stage);
+    Scores scores;
     if (plan.wgmma) {
-      // O += P V: P from registers, V from shared memory read MN-major
-      // (transposed): key rows are the K dimension, head_dim the N one.
-      // Every A fragment is packed before the fence: registers written
-      // between two wgmma make ptxas serialize them.
-      auto &sc = scores[0];
-      SmallVector<SmallVector<Value>> a;
-      for (int64_t kk = 0; kk < columns / 16; ++kk)
-        a.push_back({m.pack(sc[2 * kk][0], sc[2 * kk][1]),
-                     m.pack(sc[2 * kk][2], sc[2 * kk][3]),
-                     m.pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
-                     m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])});
-      SmallVector<Value> flat;
-      for (auto &tile : next.out[0])
-        flat.append(tile.begin(), tile.end());
-      Value acc = m.packAccumulator(p.headDim, flat);
-      Value vBytes = m.mul(vBase, m.index(2));
-      SmallVector<Value> descV;
-      for (int64_t kk = 0; kk < columns / 16; ++kk)
-        descV.push_back(m.descriptor(m.add(vBytes, m.index(kk * 16 * 128)),
-                                     vDescriptorBits));
+      ScoreOperands ops = prepareScores(kBase);
       NVVM::WgmmaFenceAlignedOp::create(b);
-      for (int64_t kk = 0; kk < columns / 16; ++kk)
-        acc = m.wgmmaRegisterA(a[kk], descV[kk], p.headDim, acc);
-      NVVM::WgmmaGroupSyncAlignedOp::create(b);
+      Value acc = issueScoresWgmma(ops, columns);
       NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-      SmallVector<Value> values = m.unpackAccumulator(p.headDim, acc);
-      for (int64_t nt = 0; nt < dTiles; ++nt)
-        next.out[0][nt].assign(values.begin() + 4 * nt,
-                               values.begin() + 4 * nt + 4);
+      scores = unpackScores(acc, columns);
+    } else {
+      scores = scoresMma(kBase, columns);
+    }
+    State next = s;
+    rescale(next, softmax(scores, next, biasBase, masked));
+    if (plan.wgmma) {
+      OutputOperands ops =
+          prepareOutput(asI32(packP(scores, 0)), vBase, outputAccumulator(next));
+      NVVM::WgmmaFenceAlignedOp::create(b);
+      Value acc = issueOutputWgmma(ops);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+      setOutput(next, acc);
       return next;
     }
+    // O += P V: one ldmatrix.x4.trans of V rows gives the B fragments of two
+    // n8 tiles of head_dim, used by every m tile.
     Value vLane = m.add(m.mul(m.add(ldRow, m.mul(ldMatrixLow, m.index(8))),
                               m.index(plan.pitch)),
                         m.mul(ldMatrixHigh, m.index(8)));
     for (int64_t kk = 0; kk < columns / 16; ++kk) {
       SmallVector<SmallVector<Value>> a;
-      for (int64_t mt = 0; mt < mTiles; ++mt) {
-        auto &sc = scores[mt];
-        a.push_back({m.pack(sc[2 * kk][0], sc[2 * kk][1]),
-                     m.pack(sc[2 * kk][2], sc[2 * kk][3]),
-                     m.pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
-                     m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])});
-      }
+      for (int64_t mt = 0; mt < mTiles; ++mt)
+        a.push_back(packStep(scores, mt, kk));
       for (int64_t nt = 0; nt < dTiles; nt += 2) {
         Value offset =
             m.add(m.add(vBase, vLane), m.index(16 * kk * plan.pitch + 8 * nt));
         SmallVector<Value> frag = m.ldmatrix4(halves, offset, true);
         for (int64_t mt = 0; mt < mTiles; ++mt) {
-          next.out[mt][nt] = m.mma(a[mt], {frag[0], frag[1]}, next.out[mt][nt]);
+          next.out[mt][nt] =
+              m.mma(a[mt], {frag[0], frag[1]}, next.out[mt][nt]);
           next.out[mt][nt + 1] =
               m.mma(a[mt], {frag[2], frag[3]}, next.out[mt][nt + 1]);
         }
