@@ -155,6 +155,9 @@ ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
   }
   k.dynamicSharedMemory =
       func->getAttrOfType<IntegerAttr>("sattn.dynamic_smem").getInt();
+  if (auto implementation =
+          func->getAttrOfType<StringAttr>("sattn.implementation"))
+    k.implementation = implementation.str();
   // The parameter list is read off the final signature: one PTX parameter
   // per gpu.func argument (raw pointers and scalars only).
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {

@@ -136,6 +136,8 @@ std::string writeManifestJson(const Manifest &m) {
                        {"block", k.block},
                        {"dynamic_shared_memory", k.dynamicSharedMemory},
                        {"params", params}});
+    if (!k.implementation.empty())
+      kernels.back()["implementation"] = k.implementation;
   }
   ojson doc = {{"name", m.name},
                {"arch", m.arch},
@@ -211,6 +213,7 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
           k.at("grid_formula").get<std::array<std::string, 3>>();
       kernel.block = k.at("block").get<std::array<int64_t, 3>>();
       kernel.dynamicSharedMemory = k.at("dynamic_shared_memory").get<int64_t>();
+      kernel.implementation = k.value("implementation", std::string());
       for (const json &p : k.at("params")) {
         ManifestParam param;
         std::string role = p.at("role").get<std::string>();

@@ -69,6 +69,9 @@ struct ManifestKernel {
   std::array<int64_t, 3> block{1, 1, 1};
   int64_t dynamicSharedMemory = 0;
   std::vector<ManifestParam> params;
+  /// The attention kernel's template and tile ("wgmma key_tile=128
+  /// stages=2"); empty for the other stages' kernels.
+  std::string implementation;
 };
 
 struct ManifestStage {

@@ -272,7 +272,7 @@ TEST(LaunchProgram, AStageWithoutKernelsIsRefusedByName) {
       << status.message();
 }
 
-TEST(ManifestJson, KeepsConstantsSourcesWhenAndNotes) {
+TEST(ManifestJson, KeepsConstantsSourcesWhenNotesAndImplementation) {
   Manifest m = handMade();
   VariantResult variant = parseVariantJson(
       R"({"name": "hand", "problem": {"heads": 2, "head_dim": 64,
@@ -280,6 +280,7 @@ TEST(ManifestJson, KeepsConstantsSourcesWhenAndNotes) {
   ASSERT_TRUE(variant) << variant.issue.str();
   m.variant = *variant.variant;
   m.stages[1].note = "adaptive per-head densities";
+  m.kernels.back().implementation = "wgmma key_tile=128 stages=2";
   Manifest back;
   std::string error;
   std::string text = writeManifestJson(m);
@@ -292,6 +293,8 @@ TEST(ManifestJson, KeepsConstantsSourcesWhenAndNotes) {
   ASSERT_EQ(back.kernels.size(), m.kernels.size());
   for (size_t k = 0; k < m.kernels.size(); ++k) {
     EXPECT_EQ(back.kernels[k].when, m.kernels[k].when) << m.kernels[k].name;
+    EXPECT_EQ(back.kernels[k].implementation, m.kernels[k].implementation)
+        << m.kernels[k].name;
     for (size_t i = 0; i < m.kernels[k].params.size(); ++i)
       EXPECT_EQ(back.kernels[k].params[i].source,
                 m.kernels[k].params[i].source);

@@ -178,7 +178,9 @@ std::string summary(const sattn::Manifest &m) {
     os << " " << stage << (count > 1 ? "x" + std::to_string(count) : "");
     for (const sattn::ManifestKernel &k : m.kernels)
       if (k.stage == stage && stage == "sparse_attention")
-        os << " [" << k.name << ": grid " << k.grid[0] << "x" << k.grid[1]
+        os << " [" << k.name << ": "
+           << (k.implementation.empty() ? "" : k.implementation + ", ")
+           << "grid " << k.grid[0] << "x" << k.grid[1]
            << "x" << k.grid[2] << ", block " << k.block[0] << ", "
            << k.params.size() << " params]";
   }
