@@ -102,7 +102,7 @@ group_library() {
 group_bench() {
   for v in wan2.1-480p-24h-k128 wan2.1-480p-24h-k32 cogvideox-5b-k128; do
     "$carry/bin/sattn-bench" "bench/variants/$v.json" \
-      --kernels "$carry/bench-kernels" --density 0.1 \
+      --kernels "$carry/bench-kernels-wgmma" --density 0.1 \
       --json "$out/sattn-bench-$v-d0.1.json" | tail -1
   done
 }
