@@ -75,6 +75,7 @@ sattn_status sattn_kernels_load(sattn_context *context,
         *context->impl, manifest_path, kernels->impl));
     kernels->arch = kernels->impl->manifest().arch;
     kernels->tuning = "as compiled by sattnc";
+    kernels->cacheNote = kernels->impl->cubinNote();
     kernels->prepareMs = std::chrono::duration<double, std::milli>(
                              std::chrono::steady_clock::now() - start)
                              .count();

@@ -59,15 +59,18 @@ Status kernelsForContext(const sattn::Context &context,
   SATTN_RETURN_IF_ERROR(sattn::compileForGpu(variant, gpu, prepared));
   auto kernels = std::make_unique<sattn_kernels>();
   auto loadStart = std::chrono::steady_clock::now();
+  sattn::CubinOptions cubin;
+  cubin.ptxHash = prepared.jit.ptxHash;
   SATTN_RETURN_IF_ERROR(sattn::KernelModule::load(
       context, prepared.jit.ptx, std::move(prepared.jit.manifest),
-      kernels->impl));
+      kernels->impl, cubin));
   kernels->loadMs = std::chrono::duration<double, std::milli>(
                         std::chrono::steady_clock::now() - loadStart)
                         .count();
   kernels->arch = prepared.arch;
   kernels->fromCache = prepared.jit.cacheHit;
   kernels->cacheNote = std::move(prepared.jit.cacheNote);
+  sattn::addCacheNote(kernels->cacheNote, kernels->impl->cubinNote());
   kernels->tuning = std::move(prepared.tuning);
   kernels->prepareMs = std::chrono::duration<double, std::milli>(
                            std::chrono::steady_clock::now() - start)

@@ -41,6 +41,12 @@ struct sattn_plan {
 
 namespace sattn {
 
+/// Appends `line` to a "; "-separated cache note.
+inline void addCacheNote(std::string &note, const std::string &line) {
+  if (!line.empty())
+    note += (note.empty() ? "" : "; ") + line;
+}
+
 /// sattn_kernels_info of kernels described by `meta` and loaded as `module`.
 inline sattn_kernels_info describeKernels(const sattn_kernels &meta,
                                           const KernelModule &module) {
@@ -51,6 +57,7 @@ inline sattn_kernels_info describeKernels(const sattn_kernels &meta,
   info.load_ms = meta.loadMs;
   info.cache_note = meta.cacheNote.c_str();
   info.tuning = meta.tuning.c_str();
+  info.cubin = toString(module.cubinSource());
   if (const auto *kernel = module.find("sparse_attention")) {
     info.registers = kernel->registers;
     info.local_bytes = kernel->localBytes;

@@ -20,6 +20,7 @@ struct CUmod_st;
 struct CUfunc_st;
 struct CUstream_st;
 struct CUevent_st;
+struct CUlinkState_st;
 
 namespace sattn::cu {
 
@@ -31,6 +32,7 @@ using Module = ::CUmod_st *;
 using Function = ::CUfunc_st *;
 using Stream = ::CUstream_st *;
 using Event = ::CUevent_st *;
+using LinkState = ::CUlinkState_st *;
 
 constexpr Result kSuccess = 0;           // CUDA_SUCCESS
 constexpr Result kErrorInvalidValue = 1; // CUDA_ERROR_INVALID_VALUE
@@ -58,6 +60,10 @@ enum JitOption : int {
   kJitInfoLogBufferSizeBytes = 4,  // CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES
   kJitErrorLogBuffer = 5,          // CU_JIT_ERROR_LOG_BUFFER
   kJitErrorLogBufferSizeBytes = 6, // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
+};
+
+enum JitInputType : int {
+  kJitInputPtx = 1, // CU_JIT_INPUT_PTX
 };
 
 enum PointerAttribute : int {
@@ -88,6 +94,15 @@ using CtxSynchronizeFn = Result (*)();
 using ModuleLoadDataExFn = Result (*)(Module *module, const void *image,
                                       unsigned numOptions, int *options,
                                       void **optionValues);
+using ModuleLoadDataFn = Result (*)(Module *module, const void *image);
+using LinkCreateFn = Result (*)(unsigned numOptions, int *options,
+                                void **optionValues, LinkState *state);
+using LinkAddDataFn = Result (*)(LinkState state, int type, void *data,
+                                 size_t size, const char *name,
+                                 unsigned numOptions, int *options,
+                                 void **optionValues);
+using LinkCompleteFn = Result (*)(LinkState state, void **cubin, size_t *size);
+using LinkDestroyFn = Result (*)(LinkState state);
 using ModuleUnloadFn = Result (*)(Module module);
 using ModuleGetFunctionFn = Result (*)(Function *function, Module module,
                                        const char *name);

@@ -45,6 +45,11 @@ const CudaDriver *CudaDriver::get(std::string *error) {
     bind(driver.ctxGetCurrent, "cuCtxGetCurrent");
     bind(driver.ctxSynchronize, "cuCtxSynchronize");
     bind(driver.moduleLoadDataEx, "cuModuleLoadDataEx");
+    bind(driver.moduleLoadData, "cuModuleLoadData");
+    bind(driver.linkCreate, "cuLinkCreate_v2");
+    bind(driver.linkAddData, "cuLinkAddData_v2");
+    bind(driver.linkComplete, "cuLinkComplete");
+    bind(driver.linkDestroy, "cuLinkDestroy");
     bind(driver.moduleUnload, "cuModuleUnload");
     bind(driver.moduleGetFunction, "cuModuleGetFunction");
     bind(driver.funcSetAttribute, "cuFuncSetAttribute");

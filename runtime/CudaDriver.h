@@ -38,6 +38,11 @@ public:
   cu::CtxGetCurrentFn ctxGetCurrent = nullptr;
   cu::CtxSynchronizeFn ctxSynchronize = nullptr;
   cu::ModuleLoadDataExFn moduleLoadDataEx = nullptr;
+  cu::ModuleLoadDataFn moduleLoadData = nullptr;
+  cu::LinkCreateFn linkCreate = nullptr;
+  cu::LinkAddDataFn linkAddData = nullptr;
+  cu::LinkCompleteFn linkComplete = nullptr;
+  cu::LinkDestroyFn linkDestroy = nullptr;
   cu::ModuleUnloadFn moduleUnload = nullptr;
   cu::ModuleGetFunctionFn moduleGetFunction = nullptr;
   cu::FuncSetAttributeFn funcSetAttribute = nullptr;

@@ -46,6 +46,10 @@ std::string hex64(uint64_t value) {
   return text;
 }
 
+std::string digest128(const std::string &text) {
+  return hex64(fnv1a(text)) + hex64(fnv1a(text, 0x84222325cbf29ce4ull));
+}
+
 bool makeFolders(const std::string &path, std::string *error) {
   std::string partial;
   std::stringstream parts(path);

@@ -22,6 +22,9 @@ constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull;
 uint64_t fnv1a(const std::string &text, uint64_t basis = kFnvBasis);
 /// 16 lowercase hex digits.
 std::string hex64(uint64_t value);
+/// 32 hex digits: two FNV-1a hashes of `text` from different bases (what
+/// names a cache file after its key).
+std::string digest128(const std::string &text);
 
 /// mkdir -p, each level 0755; false with `error` set when `path` cannot be
 /// made a folder.

@@ -4,16 +4,15 @@
 
 #include "compiler/Version.h"
 #include "dialect/VariantJson.h"
+#include "runtime/Files.h"
 #include "runtime/KernelCache.h"
 #include "runtime/TuningDb.h"
 
 #include "llvm/Support/ErrorHandling.h"
 
 #include <chrono>
-#include <cstdio>
 #include <functional>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 
 namespace sattn {
@@ -28,15 +27,6 @@ CacheKey keyFor(const VariantParams &variant, const JitOptions &options) {
   key.driverVersion = options.driverVersion;
   key.compiler = SATTN_COMPILER_VERSION;
   return key;
-}
-
-/// A corrupt entry is worth one line on stderr, once per file per process.
-void reportOnce(const std::string &problem) {
-  static std::mutex mutex;
-  static std::set<std::string> reported;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (reported.insert(problem).second)
-    std::fprintf(stderr, "sattn: warning: kernel cache: %s\n", problem.c_str());
 }
 
 /// What LLVM's fatal-error handler throws instead of letting LLVM exit the
@@ -85,6 +75,7 @@ Status compileWithCache(const VariantParams &variant, const JitOptions &options,
       std::string error;
       if (parseManifestJson(entry->manifest, out.manifest, error)) {
         out.ptx = std::move(entry->ptx);
+        out.ptxHash = entry->ptxHash;
         out.cacheHit = true;
         out.milliseconds = elapsed();
         return Status::ok();
@@ -92,7 +83,7 @@ Status compileWithCache(const VariantParams &variant, const JitOptions &options,
       problem = cache.pathFor(key) + ": manifest " + error + "; rebuilt";
     }
     if (!problem.empty()) {
-      reportOnce(problem);
+      reportCacheProblemOnce(problem);
       out.cacheNote = problem;
     }
   }
@@ -113,6 +104,7 @@ Status compileWithCache(const VariantParams &variant, const JitOptions &options,
   }
   out.ptx = std::move(compiled->ptx);
   out.manifest = std::move(compiled->manifest);
+  out.ptxHash = fnv1a(out.ptx);
   if (options.useCache) {
     std::string error;
     if (!cache.store(key, {out.ptx, writeManifestJson(out.manifest)}, &error))

@@ -13,6 +13,7 @@
 #include "compiler/Manifest.h"
 #include "runtime/Status.h"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -31,6 +32,8 @@ struct JitOptions {
 struct JitResult {
   std::string ptx;
   Manifest manifest;
+  /// fnv1a(ptx) (Files.h): the cubin cache's name for this PTX.
+  uint64_t ptxHash = 0;
   bool cacheHit = false;
   double milliseconds = 0; // to load, or to compile and store
   /// What went wrong with the cache, if anything (the kernels are fine):

@@ -2,29 +2,24 @@
 
 #include "runtime/KernelCache.h"
 
+#include "runtime/CacheFile.h"
 #include "runtime/Files.h"
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fcntl.h>
-#include <fstream>
-#include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <mutex>
+#include <set>
 
 namespace sattn {
 namespace {
 
 constexpr const char *kMagic = "sattn-kernel-cache 1";
-/// Entries are a few MB at most; anything larger is not ours.
-constexpr size_t kMaxEntryBytes = size_t(256) << 20;
-
+/// Over the PTX, then the manifest (the PTX's own hash is the first half of
+/// the work, and the cubin cache's key).
 std::string checksum(const CacheEntry &entry) {
-  return hex64(fnv1a(entry.manifest, fnv1a(entry.ptx)));
+  return hex64(fnv1a(entry.manifest, entry.ptxHash));
 }
 
 } // namespace
@@ -38,10 +33,7 @@ std::string CacheKey::text() const {
   return key.dump();
 }
 
-std::string CacheKey::digest() const {
-  std::string t = text();
-  return hex64(fnv1a(t)) + hex64(fnv1a(t, 0x84222325cbf29ce4ull));
-}
+std::string CacheKey::digest() const { return digest128(text()); }
 
 std::string defaultCacheFolder() {
   if (const char *dir = std::getenv("SATTN_CACHE_DIR"); dir && *dir)
@@ -62,44 +54,30 @@ std::string KernelCache::pathFor(const CacheKey &key) const {
 std::optional<CacheEntry> KernelCache::load(const CacheKey &key,
                                             std::string *problem) const {
   std::string path = pathFor(key);
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::nullopt; // a plain miss
-  auto corrupt = [&](const std::string &what) -> std::optional<CacheEntry> {
+  CacheFile file;
+  std::string what;
+  auto corrupt = [&](const std::string &how) -> std::optional<CacheEntry> {
     if (problem)
-      *problem = path + ": " + what + "; removed, the kernels are rebuilt";
+      *problem = path + ": " + how + "; removed, the kernels are rebuilt";
     std::remove(path.c_str());
     return std::nullopt;
   };
-  std::string magic, headerLine;
-  if (!std::getline(in, magic) || magic != kMagic)
-    return corrupt("not a sattn cache entry (bad header)");
-  if (!std::getline(in, headerLine))
-    return corrupt("truncated header");
-  nlohmann::json header =
-      nlohmann::json::parse(headerLine, nullptr, /*allow_exceptions=*/false);
-  if (header.is_discarded() || !header.is_object() || !header.contains("key") ||
-      !header["key"].is_string() || !header.contains("ptx_bytes") ||
-      !header["ptx_bytes"].is_number_unsigned() ||
-      !header.contains("manifest_bytes") ||
-      !header["manifest_bytes"].is_number_unsigned() ||
-      !header.contains("checksum") || !header["checksum"].is_string())
-    return corrupt("unreadable header");
-  // Same digest, other key: a hash collision. Not ours to remove.
-  if (header["key"].get<std::string>() != key.text())
+  switch (readCacheFile(path, kMagic, {"ptx", "manifest"}, file, &what)) {
+  case CacheFileRead::Missing:
     return std::nullopt;
-  size_t ptxBytes = header["ptx_bytes"].get<size_t>();
-  size_t manifestBytes = header["manifest_bytes"].get<size_t>();
-  if (ptxBytes > kMaxEntryBytes || manifestBytes > kMaxEntryBytes)
-    return corrupt("impossible sizes");
+  case CacheFileRead::Damaged:
+    return corrupt(what);
+  case CacheFileRead::Read:
+    break;
+  }
+  // Same digest, other key: a hash collision. Not ours to remove.
+  if (file.key != key.text())
+    return std::nullopt;
   CacheEntry entry;
-  entry.ptx.resize(ptxBytes);
-  entry.manifest.resize(manifestBytes);
-  in.read(entry.ptx.data(), std::streamsize(ptxBytes));
-  in.read(entry.manifest.data(), std::streamsize(manifestBytes));
-  if (!in || in.peek() != std::char_traits<char>::eof())
-    return corrupt("truncated or overlong entry");
-  if (checksum(entry) != header["checksum"].get<std::string>())
+  entry.ptx = std::move(file.parts[0].second);
+  entry.manifest = std::move(file.parts[1].second);
+  entry.ptxHash = fnv1a(entry.ptx);
+  if (checksum(entry) != file.checksum)
     return corrupt("checksum mismatch");
   return entry;
 }
@@ -111,19 +89,24 @@ bool KernelCache::store(const CacheKey &key, const CacheEntry &entry,
     *error = "cannot write the kernel cache: " + why;
     return false;
   }
-  nlohmann::ordered_json header = {{"key", key.text()},
-                                   {"ptx_bytes", entry.ptx.size()},
-                                   {"manifest_bytes", entry.manifest.size()},
-                                   {"checksum", checksum(entry)}};
-  std::string data = std::string(kMagic) + "\n" + header.dump() + "\n" +
-                     entry.ptx + entry.manifest;
-
-  std::string path = pathFor(key);
-  if (!writeFileAtomically(path, data, &why)) {
+  CacheEntry hashed = entry;
+  hashed.ptxHash = fnv1a(entry.ptx);
+  CacheFile file{key.text(),
+                 checksum(hashed),
+                 {{"ptx", entry.ptx}, {"manifest", entry.manifest}}};
+  if (!writeFileAtomically(pathFor(key), formatCacheFile(kMagic, file), &why)) {
     *error = "cannot write the kernel cache entry: " + why;
     return false;
   }
   return true;
+}
+
+void reportCacheProblemOnce(const std::string &problem) {
+  static std::mutex mutex;
+  static std::set<std::string> reported;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (reported.insert(problem).second)
+    std::fprintf(stderr, "sattn: warning: kernel cache: %s\n", problem.c_str());
 }
 
 } // namespace sattn

@@ -24,6 +24,7 @@
 #ifndef SATTN_RUNTIME_KERNELCACHE_H
 #define SATTN_RUNTIME_KERNELCACHE_H
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,9 @@ struct CacheKey {
 struct CacheEntry {
   std::string ptx;
   std::string manifest;
+  /// fnv1a(ptx), set by load (it is the first half of the checksum): what
+  /// the cubin cache keys the PTX by, without hashing it a second time.
+  uint64_t ptxHash = 0;
 };
 
 class KernelCache {
@@ -72,6 +76,10 @@ private:
 /// The default cache folder: $SATTN_CACHE_DIR, else $XDG_CACHE_HOME/sattn,
 /// else $HOME/.cache/sattn.
 std::string defaultCacheFolder();
+
+/// A damaged cache entry (kernel or cubin) is worth one line on stderr,
+/// once per problem per process.
+void reportCacheProblemOnce(const std::string &problem);
 
 } // namespace sattn
 

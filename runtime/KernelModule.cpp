@@ -19,9 +19,73 @@ static Status readFile(const std::string &path, std::string &text) {
   return Status::ok();
 }
 
+namespace {
+
+/// The JIT's log buffers, as the options of cuModuleLoadDataEx and
+/// cuLinkCreate: a PTX that does not compile is reported with ptxas' words.
+struct JitLogs {
+  std::string info = std::string(16384, '\0');
+  std::string error = std::string(16384, '\0');
+  int options[4] = {cu::kJitInfoLogBuffer, cu::kJitInfoLogBufferSizeBytes,
+                    cu::kJitErrorLogBuffer, cu::kJitErrorLogBufferSizeBytes};
+  void *values[4] = {
+      info.data(), reinterpret_cast<void *>(uintptr_t(info.size())),
+      error.data(), reinterpret_cast<void *>(uintptr_t(error.size()))};
+};
+
+/// The status of a JIT call: out of memory stays itself, any other failure
+/// is SATTN_ERROR_INVALID_KERNELS with the JIT's error log on one line.
+Status jitStatus(const CudaDriver &cuda, const char *call, cu::Result result,
+                 const JitLogs &logs, const std::string &name) {
+  if (result == cu::kSuccess)
+    return Status::ok();
+  std::string log = logs.error.c_str();
+  for (char &c : log)
+    if (c == '\n')
+      c = ' ';
+  Status status = checkCuda(cuda, call, result);
+  return Status::error(status.code() == SATTN_ERROR_OUT_OF_MEMORY
+                           ? status.code()
+                           : SATTN_ERROR_INVALID_KERNELS,
+                       name + ": " + status.message() +
+                           (log.empty() ? "" : "; JIT log: " + log));
+}
+
+/// `ptx` through the driver's linker: the cubin it makes for the current
+/// context's GPU.
+Status linkPtx(const CudaDriver &cuda, const std::string &ptx,
+               const std::string &name, std::string &cubin) {
+  JitLogs logs;
+  cu::LinkState state = nullptr;
+  SATTN_RETURN_IF_ERROR(jitStatus(
+      cuda, "cuLinkCreate",
+      cuda.linkCreate(4, logs.options, logs.values, &state), logs, name));
+  // The linker owns the cubin (and writes the logs) until it is destroyed.
+  struct Destroy {
+    const CudaDriver &cuda;
+    cu::LinkState state;
+    ~Destroy() { cuda.linkDestroy(state); }
+  } destroy{cuda, state};
+  SATTN_RETURN_IF_ERROR(jitStatus(
+      cuda, "cuLinkAddData",
+      cuda.linkAddData(state, cu::kJitInputPtx, const_cast<char *>(ptx.c_str()),
+                       ptx.size() + 1, name.c_str(), 0, nullptr, nullptr),
+      logs, name));
+  void *image = nullptr;
+  size_t size = 0;
+  SATTN_RETURN_IF_ERROR(jitStatus(cuda, "cuLinkComplete",
+                                  cuda.linkComplete(state, &image, &size), logs,
+                                  name));
+  cubin.assign(static_cast<const char *>(image), size);
+  return Status::ok();
+}
+
+} // namespace
+
 Status KernelModule::load(const Context &context,
                           const std::string &manifestPath,
-                          std::unique_ptr<KernelModule> &out) {
+                          std::unique_ptr<KernelModule> &out,
+                          const CubinOptions &cubinOptions) {
   std::string text, error;
   SATTN_RETURN_IF_ERROR(readFile(manifestPath, text));
   Manifest manifest;
@@ -33,12 +97,12 @@ Status KernelModule::load(const Context &context,
       slash == std::string::npos ? "" : manifestPath.substr(0, slash + 1);
   std::string ptx;
   SATTN_RETURN_IF_ERROR(readFile(folder + manifest.ptxFile, ptx));
-  return load(context, ptx, std::move(manifest), out);
+  return load(context, ptx, std::move(manifest), out, cubinOptions);
 }
 
 Status KernelModule::load(const Context &context, const std::string &ptx,
-                          Manifest manifest,
-                          std::unique_ptr<KernelModule> &out) {
+                          Manifest manifest, std::unique_ptr<KernelModule> &out,
+                          const CubinOptions &cubinOptions) {
   const CudaDriver &cuda = context.cuda();
   const DeviceInfo &device = context.device();
   // sm_90a PTX runs only on sm_90 parts; sm_80 PTX is JIT-compiled for any
@@ -59,26 +123,35 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
 
   std::unique_ptr<KernelModule> module(new KernelModule(context));
   module->manifest_ = std::move(manifest);
-  std::string infoLog(16384, '\0'), errorLog(16384, '\0');
-  int options[] = {cu::kJitInfoLogBuffer, cu::kJitInfoLogBufferSizeBytes,
-                   cu::kJitErrorLogBuffer, cu::kJitErrorLogBufferSizeBytes};
-  void *values[] = {
-      infoLog.data(), reinterpret_cast<void *>(uintptr_t(infoLog.size())),
-      errorLog.data(), reinterpret_cast<void *>(uintptr_t(errorLog.size()))};
-  cu::Result loaded =
-      cuda.moduleLoadDataEx(&module->module_, ptx.c_str(), 4, options, values);
-  if (loaded != cu::kSuccess) {
-    std::string log = errorLog.c_str();
-    for (char &c : log)
-      if (c == '\n')
-        c = ' ';
-    Status status = checkCuda(cuda, "cuModuleLoadDataEx", loaded);
-    return Status::error(status.code() == SATTN_ERROR_OUT_OF_MEMORY
-                             ? status.code()
-                             : SATTN_ERROR_INVALID_KERNELS,
-                         module->manifest_.name + ": " + status.message() +
-                             (log.empty() ? "" : "; JIT log: " + log));
+  const std::string &name = module->manifest_.name;
+  cu::Module &handle = module->module_;
+  ModuleLoadSteps steps;
+  steps.loadCubin = [&](const std::string &cubin) {
+    return checkCuda(cuda, "cuModuleLoadData",
+                     cuda.moduleLoadData(&handle, cubin.data()));
+  };
+  steps.buildCubin = [&](std::string &cubin) {
+    return linkPtx(cuda, ptx, name, cubin);
+  };
+  steps.loadPtx = [&] {
+    JitLogs logs;
+    return jitStatus(cuda, "cuModuleLoadDataEx",
+                     cuda.moduleLoadDataEx(&handle, ptx.c_str(), 4,
+                                           logs.options, logs.values),
+                     logs, name);
+  };
+  std::optional<CubinCache> cache;
+  CubinKey key;
+  if (cubinOptions.use) {
+    cache.emplace(cubinOptions.folder);
+    key = cubinKeyFor(ptx, cubinOptions.ptxHash, device.computeMajor,
+                      device.computeMinor, device.driverVersion);
   }
+  CubinOutcome outcome;
+  SATTN_RETURN_IF_ERROR(
+      loadThroughCubinCache(cache ? &*cache : nullptr, key, steps, outcome));
+  module->cubinSource_ = outcome.source;
+  module->cubinNote_ = std::move(outcome.note);
   for (const ManifestKernel &info : module->manifest_.kernels) {
     Kernel kernel;
     kernel.info = &info;

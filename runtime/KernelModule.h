@@ -5,13 +5,25 @@
 
 #include "compiler/Manifest.h"
 #include "runtime/Context.h"
+#include "runtime/CubinCache.h"
 
 #include <array>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 namespace sattn {
+
+/// Where a module's cubin is cached (CubinCache.h).
+struct CubinOptions {
+  bool use = true;
+  std::string folder; // empty: the kernel cache's default folder
+  /// fnv1a(ptx) when the caller has it (the kernel cache computes it while
+  /// checking an entry), so the PTX is not hashed again.
+  std::optional<uint64_t> ptxHash;
+};
 
 class KernelModule {
 public:
@@ -26,16 +38,25 @@ public:
   /// folder). A PTX the driver rejects comes back with the JIT log in the
   /// message.
   static Status load(const Context &context, const std::string &manifestPath,
-                     std::unique_ptr<KernelModule> &out);
-  /// Loads PTX text with its manifest.
+                     std::unique_ptr<KernelModule> &out,
+                     const CubinOptions &cubin = CubinOptions());
+  /// Loads PTX text with its manifest: the cached cubin of this PTX for
+  /// this GPU and driver if there is one, else the PTX through the driver's
+  /// linker, its cubin then stored.
   static Status load(const Context &context, const std::string &ptx,
-                     Manifest manifest, std::unique_ptr<KernelModule> &out);
+                     Manifest manifest, std::unique_ptr<KernelModule> &out,
+                     const CubinOptions &cubin = CubinOptions());
   ~KernelModule();
   KernelModule(const KernelModule &) = delete;
   KernelModule &operator=(const KernelModule &) = delete;
 
   const Manifest &manifest() const { return manifest_; }
   const Context &context() const { return *context_; }
+  /// Whether the machine code came from a cached cubin, was built (and
+  /// stored), or the PTX was loaded directly.
+  CubinSource cubinSource() const { return cubinSource_; }
+  /// What went wrong with the cubin cache, if anything (the module works).
+  const std::string &cubinNote() const { return cubinNote_; }
   /// The kernel of stage `stage` ("sparse_attention"), or null.
   const Kernel *find(std::string_view stage) const;
   /// Every kernel, in the order of manifest().kernels.
@@ -51,6 +72,8 @@ private:
   const Context *context_;
   Manifest manifest_;
   cu::Module module_ = nullptr;
+  CubinSource cubinSource_ = CubinSource::None;
+  std::string cubinNote_;
   std::vector<Kernel> kernels_;
 };
 

@@ -102,6 +102,9 @@ SATTN_API void sattn_free(void *memory);
  * are keyed by the variant, the tile parameters, the exact arch, the driver
  * and the compiler version. A corrupt entry is reported once on stderr and
  * rebuilt; a cache that cannot be written costs the entry, not the kernels.
+ * Beside the entries, the cubin cache keeps the driver's machine code of
+ * each PTX for this GPU (compute capability) and driver, so that a later
+ * load skips the driver's JIT (sattn_kernels_load uses it too).
  * The arch is the variant's target.arch ("auto": the GPU's own); a variant
  * for sm_90a on a GPU that is not sm_90 is SATTN_ERROR_INVALID_VARIANT.
  * The tile parameters are the tuning database's best for this GPU, driver
@@ -126,8 +129,14 @@ typedef struct sattn_kernels_info {
    * lives as long as the kernels. */
   const char *tuning;
   /* Of prepare_ms, the module load: the driver turning the PTX into machine
-   * code for this GPU (its own JIT cache makes repeats cheaper). */
+   * code for this GPU (its own JIT cache makes repeats cheaper), or loading
+   * that machine code from the cubin cache. */
   double load_ms;
+  /* Where the machine code came from: "cached" (the cubin cache: the PTX's
+   * cubin for this GPU and driver, stored by an earlier load), "built" (the
+   * driver's linker JIT-compiled the PTX; the cubin was stored for next
+   * time) or "none" (the PTX was loaded directly; cache_note says why). */
+  const char *cubin;
 } sattn_kernels_info;
 
 SATTN_API sattn_status sattn_kernels_describe(const sattn_kernels *kernels,

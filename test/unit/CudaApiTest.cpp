@@ -46,6 +46,7 @@ SATTN_SAME_VALUE(cu::kJitInfoLogBufferSizeBytes,
 SATTN_SAME_VALUE(cu::kJitErrorLogBuffer, CU_JIT_ERROR_LOG_BUFFER);
 SATTN_SAME_VALUE(cu::kJitErrorLogBufferSizeBytes,
                  CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
+SATTN_SAME_VALUE(cu::kJitInputPtx, CU_JIT_INPUT_PTX);
 SATTN_SAME_VALUE(cu::kPointerMemoryType, CU_POINTER_ATTRIBUTE_MEMORY_TYPE);
 SATTN_SAME_VALUE(cu::kPointerDeviceOrdinal,
                  CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL);
@@ -67,6 +68,11 @@ static_assert(std::is_same_v<cu::Function, CUfunction>);
 static_assert(std::is_same_v<cu::Stream, CUstream>);
 static_assert(std::is_same_v<cu::Event, CUevent>);
 static_assert(std::is_same_v<cu::DevicePtr, CUdeviceptr>);
+static_assert(std::is_same_v<cu::LinkState, CUlinkState>);
+// The linker's enum parameters (CUjit_option *, CUjitInputType) are ints in
+// the runtime: the same ABI, checked by size.
+static_assert(sizeof(CUjit_option) == sizeof(int) &&
+              sizeof(CUjitInputType) == sizeof(int));
 #define SATTN_SAME_SIGNATURE(ours, theirs)                                     \
   static_assert(std::is_same_v<Parameters<ours>::type,                         \
                                Parameters<decltype(&theirs)>::type>,           \
@@ -82,6 +88,25 @@ SATTN_SAME_SIGNATURE(cu::DevicePrimaryCtxReleaseFn,
 SATTN_SAME_SIGNATURE(cu::CtxSetCurrentFn, cuCtxSetCurrent);
 SATTN_SAME_SIGNATURE(cu::CtxGetCurrentFn, cuCtxGetCurrent);
 SATTN_SAME_SIGNATURE(cu::CtxSynchronizeFn, cuCtxSynchronize);
+SATTN_SAME_SIGNATURE(cu::ModuleLoadDataFn, cuModuleLoadData);
+
+// The linker's calls take enums (CUjit_option *, CUjitInputType) where the
+// runtime has ints of the same size: equal once those are mapped.
+template <typename T> struct IntAbi { using type = T; };
+template <> struct IntAbi<CUjit_option *> { using type = int *; };
+template <> struct IntAbi<CUjitInputType> { using type = int; };
+template <typename F> struct IntAbiParameters;
+template <typename R, typename... A> struct IntAbiParameters<R (*)(A...)> {
+  using type = std::tuple<typename IntAbi<A>::type...>;
+};
+#define SATTN_SAME_INT_ABI(ours, theirs)                                       \
+  static_assert(std::is_same_v<Parameters<ours>::type,                         \
+                               IntAbiParameters<decltype(&theirs)>::type>,     \
+                #theirs)
+SATTN_SAME_INT_ABI(cu::LinkCreateFn, cuLinkCreate_v2);
+SATTN_SAME_INT_ABI(cu::LinkAddDataFn, cuLinkAddData_v2);
+SATTN_SAME_SIGNATURE(cu::LinkCompleteFn, cuLinkComplete);
+SATTN_SAME_SIGNATURE(cu::LinkDestroyFn, cuLinkDestroy);
 SATTN_SAME_SIGNATURE(cu::ModuleUnloadFn, cuModuleUnload);
 SATTN_SAME_SIGNATURE(cu::ModuleGetFunctionFn, cuModuleGetFunction);
 SATTN_SAME_SIGNATURE(cu::LaunchKernelFn, cuLaunchKernel);

@@ -11,6 +11,7 @@
 
 #include "runtime/Jit.h"
 #include "dialect/VariantJson.h"
+#include "runtime/Files.h"
 #include "runtime/KernelCache.h"
 #include "ScratchFolder.h"
 
@@ -78,6 +79,22 @@ TEST(Jit, CompilesOnceThenLoadsFromTheCache) {
             writeManifestJson(first.manifest));
   // A cached plan is much cheaper than a compiled one.
   EXPECT_LT(second.milliseconds, first.milliseconds);
+}
+
+TEST(Jit, ThePtxHashIsTheSameCompiledOrCached) {
+  // The cubin cache keys a PTX by this hash: a cached plan must find the
+  // cubin its cold creation stored.
+  ScratchFolder scratch("ptx-hash");
+  JitResult compiled, cached;
+  ASSERT_TRUE(compileWithCache(smallVariant(), optionsIn(scratch.path, "sm_80"),
+                               compiled)
+                  .isOk());
+  ASSERT_TRUE(
+      compileWithCache(smallVariant(), optionsIn(scratch.path, "sm_80"), cached)
+          .isOk());
+  ASSERT_TRUE(cached.cacheHit);
+  EXPECT_EQ(compiled.ptxHash, fnv1a(compiled.ptx));
+  EXPECT_EQ(cached.ptxHash, compiled.ptxHash);
 }
 
 TEST(Jit, TheKeyIsExact) {

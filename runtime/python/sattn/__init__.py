@@ -89,6 +89,7 @@ def _info_dict(info):
         "cache_note": info.cache_note.decode(),
         "tuning": info.tuning.decode(),
         "load_ms": info.load_ms,
+        "cubin": info.cubin.decode(),
     }
 
 
@@ -169,7 +170,8 @@ class Kernels:
 
     def describe(self):
         """How the kernels came to be: arch, from_cache, prepare_ms,
-        registers, local_bytes, shared_bytes, cache_note, tuning."""
+        registers, local_bytes, shared_bytes, cache_note, tuning, load_ms,
+        cubin ("cached", "built" or "none")."""
         info = KernelsInfo()
         check(self._lib.sattn_kernels_describe(self._kernels,
                                                ctypes.byref(info)))

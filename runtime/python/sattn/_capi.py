@@ -43,6 +43,7 @@ class KernelsInfo(ctypes.Structure):
         ("cache_note", ctypes.c_char_p),
         ("tuning", ctypes.c_char_p),
         ("load_ms", ctypes.c_double),
+        ("cubin", ctypes.c_char_p),
     ]
 
 
