@@ -156,8 +156,12 @@ sattn_status sattn_plan_create(sattn_context *context,
     std::unique_ptr<sattn_kernels> kernels;
     SATTN_RETURN_IF_ERROR(kernelsForContext(*context->impl, variant, kernels));
     auto plan = std::make_unique<sattn_plan>();
+    auto setupStart = std::chrono::steady_clock::now();
     SATTN_RETURN_IF_ERROR(
         sattn::Plan::create(std::move(kernels->impl), plan->impl));
+    plan->setupMs = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - setupStart)
+                        .count();
     plan->kernels = std::move(kernels); // what sattn_plan_describe reports
     *out = plan.release();
     return Status::ok();

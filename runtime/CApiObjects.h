@@ -37,6 +37,8 @@ struct sattn_plan {
   std::unique_ptr<sattn::Plan> impl;
   /// How its kernels came to be (its `impl` moved into the plan).
   std::unique_ptr<sattn_kernels> kernels;
+  /// Plan::create's time: workspace and constant tables.
+  double setupMs = 0;
 };
 
 namespace sattn {

@@ -44,6 +44,7 @@ sattn_status sattn_plan_describe(const sattn_plan *plan,
       return Status::invalid(
           "sattn_plan_describe: plan and out must not be null");
     *out = sattn::describeKernels(*plan->kernels, plan->impl->module());
+    out->setup_ms = plan->setupMs;
     return Status::ok();
   });
 }

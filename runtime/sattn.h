@@ -137,6 +137,10 @@ typedef struct sattn_kernels_info {
    * driver's linker JIT-compiled the PTX; the cubin was stored for next
    * time) or "none" (the PTX was loaded directly; cache_note says why). */
   const char *cubin;
+  /* Plans only (sattn_plan_describe; 0 for sattn_kernels): after
+   * prepare_ms, setting up the plan: the workspace allocated and zeroed and
+   * the constant tables (token order) computed and copied. */
+  double setup_ms;
 } sattn_kernels_info;
 
 SATTN_API sattn_status sattn_kernels_describe(const sattn_kernels *kernels,

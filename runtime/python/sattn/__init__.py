@@ -90,6 +90,7 @@ def _info_dict(info):
         "tuning": info.tuning.decode(),
         "load_ms": info.load_ms,
         "cubin": info.cubin.decode(),
+        "setup_ms": info.setup_ms,
     }
 
 
@@ -171,7 +172,8 @@ class Kernels:
     def describe(self):
         """How the kernels came to be: arch, from_cache, prepare_ms,
         registers, local_bytes, shared_bytes, cache_note, tuning, load_ms,
-        cubin ("cached", "built" or "none")."""
+        cubin ("cached", "built" or "none"), setup_ms (plans: workspace
+        and constant tables)."""
         info = KernelsInfo()
         check(self._lib.sattn_kernels_describe(self._kernels,
                                                ctypes.byref(info)))

@@ -44,6 +44,7 @@ class KernelsInfo(ctypes.Structure):
         ("tuning", ctypes.c_char_p),
         ("load_ms", ctypes.c_double),
         ("cubin", ctypes.c_char_p),
+        ("setup_ms", ctypes.c_double),
     ]
 
 
