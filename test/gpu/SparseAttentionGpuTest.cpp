@@ -85,6 +85,19 @@ std::vector<Case> allCases() {
       {0, false}, {226, true}, {256, false}};
   const double densities[] = {0, 0.1, 0.5, 1.0}; // 0: one group per row
   int rotate = 0;
+  // The next sequence length, text layout, input kind and layout in the
+  // rotation.
+  auto rotateLayout = [&](Case &c) {
+    c.seq = seqs[rotate % 3];
+    auto [text, first] = texts[(rotate / 3) % 3];
+    if (c.seq > text) {
+      c.text = text;
+      c.textFirst = first;
+    }
+    c.structured = rotate % 2 == 1;
+    c.bshd = rotate % 4 == 2;
+    ++rotate;
+  };
   // Every bf16 kernel for sm_90a at every density, sequences and text
   // layouts rotating across cases.
   for (int64_t d : {64, 128})
@@ -96,15 +109,7 @@ std::vector<Case> allCases() {
             c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
             c.density = density;
             c.groupsPerRow = density == 0 ? 1 : 0;
-            c.seq = seqs[rotate % 3];
-            auto [text, first] = texts[(rotate / 3) % 3];
-            if (c.seq > text) {
-              c.text = text;
-              c.textFirst = first;
-            }
-            c.structured = rotate % 2 == 1;
-            c.bshd = rotate % 4 == 2;
-            ++rotate;
+            rotateLayout(c);
             cases.push_back(c);
           }
   // fp16: every kernel once.
@@ -123,8 +128,8 @@ std::vector<Case> allCases() {
           cases.push_back(c);
         }
   // The wgmma template (sm_90a): every kernel in bf16 with the densities,
-  // sequences and text layouts rotating, with key tiles of 64 (its
-  // default) and 128, and every kernel once in fp16.
+  // sequences and text layouts rotating, with its default key tile (128 at
+  // head_dim 128, 64 at 64) and with 128, and every kernel once in fp16.
   for (int64_t keyTile : {0, 128})
     for (int64_t d : {64, 128})
       for (int64_t bq : {64, 128})
@@ -136,15 +141,7 @@ std::vector<Case> allCases() {
             c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
             c.density = densities[rotate % 4];
             c.groupsPerRow = c.density == 0 ? 1 : 0;
-            c.seq = seqs[rotate % 3];
-            auto [text, first] = texts[(rotate / 3) % 3];
-            if (c.seq > text) {
-              c.text = text;
-              c.textFirst = first;
-            }
-            c.structured = rotate % 2 == 1;
-            c.bshd = rotate % 4 == 2;
-            ++rotate;
+            rotateLayout(c);
             cases.push_back(c);
             if (keyTile == 0) {
               Case f = c;
