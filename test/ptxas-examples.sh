@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Compiles every example variant for sm_80 and sm_90a with sattnc and has
-# ptxas assemble each PTX. Exit 77 (ctest: skipped) when there is no ptxas.
+# ptxas assemble each PTX, with -v: a kernel that spills is listed, and one
+# whose wgmma ptxas serializes (warning C7513: an operand of an in-flight
+# wgmma defined by another instruction) fails the test. Exit 77 (ctest:
+# skipped) when there is no ptxas.
 set -euo pipefail
 sattnc=$1 ptxas=$2 examples=$3 work=$4
 
@@ -15,8 +18,15 @@ for variant in "$examples"/*.json; do
     out="$work/$arch"
     "$sattnc" "$variant" -o "$out" --arch="$arch" --emit=ptx --quiet
     name=$(basename "$variant" .json)
-    "$ptxas" -arch="$arch" "$out/$name.ptx" -o "$out/$name.cubin"
-    echo "ok: $name $arch ($("$ptxas" --version | tail -1))"
+    "$ptxas" -v -arch="$arch" "$out/$name.ptx" -o "$out/$name.cubin" \
+      >"$out/$name.ptxas.log" 2>&1 || { cat "$out/$name.ptxas.log"; exit 1; }
+    if grep -q "C7513" "$out/$name.ptxas.log"; then
+      grep "C7513" "$out/$name.ptxas.log"
+      echo "FAIL: $name $arch: ptxas serializes wgmma"
+      exit 1
+    fi
+    spills=$(grep -c "[1-9][0-9]* bytes spill stores" "$out/$name.ptxas.log" || true)
+    echo "ok: $name $arch ($("$ptxas" --version | tail -1)), $spills kernel(s) spilling"
     count=$((count + 1))
   done
 done
