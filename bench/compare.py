@@ -144,7 +144,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--shapes", default=",".join(SHAPES))
     parser.add_argument("--densities", default="0.1,0.25,0.5,1.0")
-    parser.add_argument("--key-groups", default="128,32")
+    parser.add_argument("--key-groups", default="128,32,16")
     args = parser.parse_args()
     kernel_folders = [tuple(item.split("=", 1)) if "=" in item
                       else ("", item) for item in args.kernels.split(",")]
