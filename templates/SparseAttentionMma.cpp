@@ -1,9 +1,18 @@
-//===- SparseAttentionMma.cpp - Tensor-core block-sparse attention (sm_80) ===//
+//===- SparseAttentionMma.cpp - Tensor-core block-sparse attention --------===//
+//
+// Two kernels from one template: mma.sync (sm_80 and later) and, with
+// `p.wgmma`, wgmma (sm_90a). They differ in the shared-memory layout of the
+// Q/K/V tiles and in the two matrix products (MmaPlan; computeTile); the
+// loads, the group-index staging, the softmax, the tail bins and the
+// epilogue are the same code.
 //
 // Shape: one CTA per (query block, head, batch), grid (ceil(S/Br), H, B).
-// Each warp owns `warpRows` query rows (one or two m16 tiles), so all its
-// matrix products are m16n8k16 mma.sync (bf16 or fp16 in, fp32 out); with 32
-// rows per warp every K/V fragment read from shared memory feeds two mma.
+// mma.sync: each warp owns `warpRows` query rows (one or two m16 tiles), so
+// all its matrix products are m16n8k16 mma.sync (bf16 or fp16 in, fp32 out);
+// with 32 rows per warp every K/V fragment read from shared memory feeds two
+// mma. wgmma: each warpgroup owns 64 rows (16 per warp, the same fragment
+// layout), its products are m64nNk16 wgmma reading Q, K and V through
+// shared-memory descriptors (P from registers).
 //
 // Key tiles: the kernel walks the block's kept key groups Bc keys at a time
 // (Bc = keyTile). Groups smaller than Bc are gathered, Bc/N of them per tile,

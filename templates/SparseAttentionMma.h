@@ -8,16 +8,18 @@
 
 namespace sattn {
 
-/// Empty when the mma.sync template can be instantiated for `p`; else what
-/// it cannot take (the tile parameters or shape, with their values).
+/// Empty when the tensor-core template (mma.sync, or wgmma with `p.wgmma`)
+/// can be instantiated for `p`; else what it cannot take (the tile
+/// parameters or shape, with their values).
 std::string sparseAttentionMmaProblem(const AttentionKernelParams &p);
 
-/// Dynamic shared memory the mma.sync kernel needs for `p`, in bytes.
+/// Dynamic shared memory the kernel needs for `p`, in bytes.
 int64_t sparseAttentionMmaSharedBytes(const AttentionKernelParams &p);
 
-/// Emits the sm_80 tensor-core block-sparse attention kernel (mma.sync
-/// m16n8k16, ldmatrix, cp.async pipeline; see the .cpp for its shape) into
-/// `module`. Same parameters as every sparse-attention template
+/// Emits the tensor-core block-sparse attention kernel into `module`:
+/// mma.sync m16n8k16 with ldmatrix (sm_80 and later), or with `p.wgmma`
+/// wgmma m64nNk16 through shared-memory descriptors (sm_90a); both with a
+/// cp.async pipeline (see the .cpp for their shape). Same parameters as every sparse-attention template
 /// (sparseAttentionParams). Needs `sparseAttentionMmaSharedBytes(p)` bytes of
 /// dynamic shared memory at launch.
 mlir::gpu::GPUFuncOp buildSparseAttentionMma(mlir::OpBuilder &builder,
