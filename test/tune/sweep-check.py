@@ -143,7 +143,25 @@ expect(len(calls()) == sum("failure" not in m for m in e["measured"]),
 expect(e["best"]["params"]["stages"] == 2,
        f"the best fits in 48 KB: {e['best']}")
 
+# 5. An sm_90a GPU: both templates are searched, wgmma with one row count.
+hopper_db = os.path.join(work, "hopper-gpu.json")
+os.remove(log)
+hopper = dict(env, SATTN_TUNE_FAKE_GPU="Fake H100;13000;sm_90a;232448")
+run = subprocess.run([tune, variant, "--db", hopper_db], env=hopper,
+                     capture_output=True, text=True, timeout=600)
+expect(run.returncode == 0, f"sm_90a sweep exit code {run.returncode}")
+with open(hopper_db) as f:
+    e = json.load(f)["entries"][0]
+measured = [m["params"] for m in e["measured"] if "failure" not in m]
+wgmma = [p for p in measured if p["template"] == "wgmma"]
+expect(len(wgmma) >= 3 and all(p["warp_rows"] == 0 for p in wgmma),
+       f"wgmma candidates measured, each with the template's rows: {wgmma}")
+expect(any(p["template"] == "mma" for p in measured),
+       "mma.sync candidates are measured on sm_90a too")
+expect(measured and measured[0]["template"] == "auto",
+       f"the defaults (template auto) come first: {measured[:1]}")
+
 if failures:
     print(f"{len(failures)} check(s) failed")
     sys.exit(1)
-print("ok: sweep, isolation, interrupt and resume")
+print("ok: sweep, isolation, interrupt and resume, both templates on sm_90a")
