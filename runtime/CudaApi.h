@@ -60,6 +60,7 @@ enum JitOption : int {
   kJitInfoLogBufferSizeBytes = 4,  // CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES
   kJitErrorLogBuffer = 5,          // CU_JIT_ERROR_LOG_BUFFER
   kJitErrorLogBufferSizeBytes = 6, // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
+  kJitSplitCompile = 34,           // CU_JIT_SPLIT_COMPILE
 };
 
 enum JitInputType : int {

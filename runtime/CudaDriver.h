@@ -20,6 +20,9 @@ public:
   /// The process-wide driver, loaded and initialized (cuInit) on first use.
   /// Null when there is no usable driver; `error` then says why.
   static const CudaDriver *get(std::string *error);
+  /// A table with no entry point set: tests fill in stand-ins for the calls
+  /// they exercise.
+  static CudaDriver empty() { return CudaDriver(); }
 
   /// "cuInit failed: CUDA_ERROR_NO_DEVICE (no CUDA-capable device ...)"
   std::string describe(const char *call, cu::Result result) const;

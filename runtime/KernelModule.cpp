@@ -23,14 +23,19 @@ namespace {
 
 /// The JIT's log buffers, as the options of cuModuleLoadDataEx and
 /// cuLinkCreate: a PTX that does not compile is reported with ptxas' words.
+/// With `splitCompile`, a fifth option lets the JIT compile the module's
+/// functions on all the machine's cores (CU_JIT_SPLIT_COMPILE = 0).
 struct JitLogs {
   std::string info = std::string(16384, '\0');
   std::string error = std::string(16384, '\0');
-  int options[4] = {cu::kJitInfoLogBuffer, cu::kJitInfoLogBufferSizeBytes,
-                    cu::kJitErrorLogBuffer, cu::kJitErrorLogBufferSizeBytes};
-  void *values[4] = {
+  int options[5] = {cu::kJitInfoLogBuffer, cu::kJitInfoLogBufferSizeBytes,
+                    cu::kJitErrorLogBuffer, cu::kJitErrorLogBufferSizeBytes,
+                    cu::kJitSplitCompile};
+  void *values[5] = {
       info.data(), reinterpret_cast<void *>(uintptr_t(info.size())),
-      error.data(), reinterpret_cast<void *>(uintptr_t(error.size()))};
+      error.data(), reinterpret_cast<void *>(uintptr_t(error.size())),
+      nullptr};
+  unsigned count(bool splitCompile) const { return splitCompile ? 5 : 4; }
 };
 
 /// The status of a JIT call: out of memory stays itself, any other failure
@@ -51,15 +56,16 @@ Status jitStatus(const CudaDriver &cuda, const char *call, cu::Result result,
                            (log.empty() ? "" : "; JIT log: " + log));
 }
 
-/// `ptx` through the driver's linker: the cubin it makes for the current
-/// context's GPU.
-Status linkPtx(const CudaDriver &cuda, const std::string &ptx,
-               const std::string &name, std::string &cubin) {
+Status linkPtxOnce(const CudaDriver &cuda, const std::string &ptx,
+                   const std::string &name, bool splitCompile,
+                   std::string &cubin) {
   JitLogs logs;
   cu::LinkState state = nullptr;
   SATTN_RETURN_IF_ERROR(jitStatus(
       cuda, "cuLinkCreate",
-      cuda.linkCreate(4, logs.options, logs.values, &state), logs, name));
+      cuda.linkCreate(logs.count(splitCompile), logs.options, logs.values,
+                      &state),
+      logs, name));
   // The linker owns the cubin (and writes the logs) until it is destroyed.
   struct Destroy {
     const CudaDriver &cuda;
@@ -81,6 +87,15 @@ Status linkPtx(const CudaDriver &cuda, const std::string &ptx,
 }
 
 } // namespace
+
+Status linkPtx(const CudaDriver &cuda, const std::string &ptx,
+               const std::string &name, std::string &cubin) {
+  Status status = linkPtxOnce(cuda, ptx, name, /*splitCompile=*/true, cubin);
+  // A driver without the option refuses it: link again without.
+  if (!status.isOk() && status.code() != SATTN_ERROR_OUT_OF_MEMORY)
+    status = linkPtxOnce(cuda, ptx, name, /*splitCompile=*/false, cubin);
+  return status;
+}
 
 Status KernelModule::load(const Context &context,
                           const std::string &manifestPath,

@@ -25,6 +25,14 @@ struct CubinOptions {
   std::optional<uint64_t> ptxHash;
 };
 
+/// `ptx` through the driver's linker (cuLinkCreate ... cuLinkComplete): the
+/// cubin it makes for the current context's GPU. The JIT compiles the
+/// module's functions on all the machine's cores (CU_JIT_SPLIT_COMPILE); a
+/// driver that refuses that option gets the link again without it. A PTX
+/// that does not compile fails with the JIT's log.
+Status linkPtx(const CudaDriver &cuda, const std::string &ptx,
+               const std::string &name, std::string &cubin);
+
 class KernelModule {
 public:
   struct Kernel {

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/CubinCache.h"
+#include "runtime/KernelModule.h"
 #include "ScratchFolder.h"
 #include "runtime/Files.h"
 
@@ -372,6 +373,78 @@ TEST(CubinCache, ConcurrentProcessesLeaveOneGoodCubin) {
   }
   EXPECT_EQ(filesIn(scratch.path).size(), 1u) << "temporary files left";
   EXPECT_EQ(CubinCache(scratch.path).load(h100Key()), cubinFor(kPtx));
+}
+
+} // namespace
+
+// The linker's options, through a stand-in for the driver's entry points: the
+// JIT is asked to compile on every core (CU_JIT_SPLIT_COMPILE = 0), and a
+// driver that refuses the option gets the same link without it.
+namespace {
+namespace split {
+
+std::vector<std::vector<int>> creates; // each cuLinkCreate's options
+bool refuseSplitCompile = false;
+const char kCubin[] = "\x7f"
+                      "ELF cubin";
+
+cu::Result linkCreate(unsigned count, int *options, void **values,
+                      cu::LinkState *state) {
+  creates.emplace_back(options, options + count);
+  for (unsigned i = 0; i < count; ++i)
+    if (options[i] == cu::kJitSplitCompile &&
+        (refuseSplitCompile || values[i] != nullptr))
+      return cu::kErrorInvalidValue;
+  *state = reinterpret_cast<cu::LinkState>(uintptr_t(1));
+  return cu::kSuccess;
+}
+cu::Result linkAddData(cu::LinkState, int type, void *, size_t, const char *,
+                       unsigned, int *, void **) {
+  return type == cu::kJitInputPtx ? cu::kSuccess : cu::kErrorInvalidValue;
+}
+cu::Result linkComplete(cu::LinkState, void **cubin, size_t *size) {
+  *cubin = const_cast<char *>(kCubin);
+  *size = sizeof(kCubin) - 1;
+  return cu::kSuccess;
+}
+cu::Result linkDestroy(cu::LinkState) { return cu::kSuccess; }
+
+CudaDriver driver() {
+  CudaDriver cuda = CudaDriver::empty();
+  cuda.linkCreate = linkCreate;
+  cuda.linkAddData = linkAddData;
+  cuda.linkComplete = linkComplete;
+  cuda.linkDestroy = linkDestroy;
+  return cuda;
+}
+
+} // namespace split
+
+TEST(CubinLink, TheJitCompilesOnEveryCore) {
+  split::creates.clear();
+  split::refuseSplitCompile = false;
+  CudaDriver cuda = split::driver();
+  std::string cubin;
+  Status status = linkPtx(cuda, kPtx, "k", cubin);
+  ASSERT_TRUE(status.isOk()) << status.message();
+  EXPECT_EQ(cubin, std::string(split::kCubin));
+  ASSERT_EQ(split::creates.size(), 1u);
+  EXPECT_EQ(split::creates[0].back(), cu::kJitSplitCompile);
+}
+
+TEST(CubinLink, ADriverWithoutSplitCompileLinksWithoutIt) {
+  split::creates.clear();
+  split::refuseSplitCompile = true;
+  CudaDriver cuda = split::driver();
+  std::string cubin;
+  Status status = linkPtx(cuda, kPtx, "k", cubin);
+  ASSERT_TRUE(status.isOk()) << status.message();
+  EXPECT_EQ(cubin, std::string(split::kCubin));
+  ASSERT_EQ(split::creates.size(), 2u);
+  EXPECT_EQ(split::creates[1].size(), 4u);
+  for (int option : split::creates[1])
+    EXPECT_NE(option, cu::kJitSplitCompile);
+  split::refuseSplitCompile = false;
 }
 
 } // namespace
