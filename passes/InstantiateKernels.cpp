@@ -588,15 +588,10 @@ struct SattnInstantiateKernelsPass
         builder.getF32FloatAttr(float(op.getScale().convertToDouble())));
     setParamSource(func, "dense", "dense");
     func->setAttr("sattn.when", builder.getStringAttr("always"));
-    std::string implementation = chosen.str();
-    if (tensorCores)
-      implementation += " key_tile=" + std::to_string(p.keyTile) +
-                        " stages=" + std::to_string(p.stages) +
-                        (p.wgmma ? "" : " warp_rows=" +
-                                            std::to_string(p.warpRows ? p.warpRows
-                                                           : p.blockQ == 128 ? 32 : 16));
     func->setAttr("sattn.implementation",
-                  builder.getStringAttr(implementation));
+                  builder.getStringAttr(tensorCores
+                                            ? sparseAttentionMmaImplementation(p)
+                                            : chosen.str()));
     // ODS operand order: q, k, v, groups, counts, tail keys, values, counts.
     auto operand = [&](unsigned odsIndex) {
       return BufferSource{false,

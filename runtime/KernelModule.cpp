@@ -151,7 +151,8 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
   steps.loadPtx = [&] {
     JitLogs logs;
     return jitStatus(cuda, "cuModuleLoadDataEx",
-                     cuda.moduleLoadDataEx(&handle, ptx.c_str(), 4,
+                     cuda.moduleLoadDataEx(&handle, ptx.c_str(),
+                                           logs.count(/*splitCompile=*/false),
                                            logs.options, logs.values),
                      logs, name);
   };

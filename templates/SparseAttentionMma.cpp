@@ -481,6 +481,16 @@ std::string sparseAttentionMmaProblem(const AttentionKernelParams &p) {
   return unsupported(p, MmaPlan(p));
 }
 
+std::string sparseAttentionMmaImplementation(const AttentionKernelParams &p) {
+  MmaPlan plan(p);
+  std::string text = std::string(p.wgmma ? "wgmma" : "mma") +
+                     " key_tile=" + std::to_string(plan.bc) +
+                     " stages=" + std::to_string(plan.stages);
+  if (!p.wgmma)
+    text += " warp_rows=" + std::to_string(plan.warpRows);
+  return text;
+}
+
 int64_t sparseAttentionMmaSharedBytes(const AttentionKernelParams &p) {
   return MmaPlan(p).bytes();
 }
@@ -687,37 +697,35 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   //
   // ptxas keeps wgmma asynchronous only if no other instruction defines a
   // register that any wgmma reads between the first wgmma of a group and
-  // the wait for it (else it serializes them all, warning C7513). So the
-  // operands of every product issued together (descriptors, P, O) are made
-  // and pinned first (prepare*), then one fence, then the wgmma (issue*).
-  struct ScoreOperands {
-    SmallVector<Value> descQ, descK;
-  };
-  auto prepareScores = [&](Value kBase) {
+  // the wait for it (else it serializes them all, warning C7513). So every
+  // operand of a group (descriptors, P, O) is made and pinned first, then
+  // one fence, the wgmma, the commit and the wait; the results are pinned
+  // after the wait, so that no use is scheduled above it.
+  //
+  // S = Q K^T on wgmma: one warpgroup's 64 rows against the tile's keys,
+  // head_dim / 16 k16 steps, A (Q) and B (K) from shared memory. The
+  // accumulator's layout per warp is mma.sync's (n8 tile j in registers
+  // 4j..4j+3), so the softmax serves both templates.
+  auto scoresWgmma = [&](Value kBase, int64_t columns) {
     Value kBytes = m.mul(kBase, m.index(2));
-    ScoreOperands ops;
+    SmallVector<Value> descQ, descK;
     for (int64_t kk = 0; kk < p.headDim / 16; ++kk) {
       // Column block kk / 4 (regions of R rows x 128 bytes), 32 bytes per
       // k16 step inside it.
       auto kStep = [&](int64_t regionRows) {
         return m.index((kk / 4) * regionRows * 128 + (kk % 4) * 32);
       };
-      ops.descQ.push_back(m.pin(m.descriptor(
+      descQ.push_back(m.pin(m.descriptor(
           m.add(qWarpgroupBytes, kStep(plan.br)), qDescriptorBits)));
-      ops.descK.push_back(m.pin(
+      descK.push_back(m.pin(
           m.descriptor(m.add(kBytes, kStep(plan.rows)), kDescriptorBits)));
     }
-    return ops;
-  };
-  auto issueScoresWgmma = [&](const ScoreOperands &ops, int64_t columns) {
+    NVVM::WgmmaFenceAlignedOp::create(b);
     Value acc;
     for (int64_t kk = 0; kk < p.headDim / 16; ++kk)
-      acc = m.wgmmaShared(ops.descQ[kk], ops.descK[kk], columns, acc);
+      acc = m.wgmmaShared(descQ[kk], descK[kk], columns, acc);
     NVVM::WgmmaGroupSyncAlignedOp::create(b);
-    return acc;
-  };
-  // (Called after the wait that completes `acc`.)
-  auto unpackScores = [&](Value acc, int64_t columns) {
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
     SmallVector<Value> values = m.pin(m.unpackAccumulator(columns, acc));
     Scores scores(1);
     for (int64_t j = 0; j < columns / 8; ++j)
@@ -827,86 +835,46 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
             m.pack(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
             m.pack(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
   };
-  auto packP = [&](const Scores &scores, int64_t mt) {
-    SmallVector<SmallVector<Value>> a;
-    for (int64_t kk = 0; kk < int64_t(scores[mt].size()) / 2; ++kk)
-      a.push_back(packStep(scores, mt, kk));
-    return a;
-  };
-
-  // O += P V on wgmma, issued and committed, not waited for: P from
-  // registers (`a`, i32 per pair of halves), V from shared memory read
-  // MN-major (transposed): key rows are the K dimension, head_dim the N one.
-  struct OutputOperands {
-    SmallVector<Value> descV;
-    SmallVector<SmallVector<Value>> a;
-    Value acc;
-  };
-  auto prepareOutput = [&](ArrayRef<SmallVector<Value>> a, Value vBase,
-                           Value acc) {
+  // O += P V on wgmma: P from registers (this thread's A fragments, as i32),
+  // V from shared memory read MN-major (transposed): key rows are the K
+  // dimension, head_dim the N one.
+  auto outputWgmma = [&](const Scores &scores, Value vBase, State &s) {
+    int64_t steps = int64_t(scores[0].size()) / 2;
     Value vBytes = m.mul(vBase, m.index(2));
-    OutputOperands ops;
-    for (int64_t kk = 0; kk < int64_t(a.size()); ++kk) {
-      ops.descV.push_back(m.pin(m.descriptor(
+    SmallVector<SmallVector<Value>> packed(steps), a;
+    for (int64_t kk = 0; kk < steps; ++kk)
+      for (Value regs : packStep(scores, 0, kk))
+        packed[kk].push_back(m.asI32(regs));
+    SmallVector<Value> descV;
+    for (int64_t kk = 0; kk < steps; ++kk) {
+      descV.push_back(m.pin(m.descriptor(
           m.add(vBytes, m.index(kk * 16 * 128)), vDescriptorBits)));
-      ops.a.push_back(m.pin(a[kk]));
+      a.push_back(m.pin(packed[kk]));
     }
-    ops.acc = m.packAccumulator(p.headDim,
-                                m.pin(m.unpackAccumulator(p.headDim, acc)));
-    return ops;
-  };
-  auto issueOutputWgmma = [&](const OutputOperands &ops) {
-    Value acc = ops.acc;
-    for (int64_t kk = 0; kk < int64_t(ops.a.size()); ++kk)
-      acc = m.wgmmaRegisterA(ops.a[kk], ops.descV[kk], p.headDim, acc);
-    NVVM::WgmmaGroupSyncAlignedOp::create(b);
-    return acc;
-  };
-  auto outputAccumulator = [&](const State &s) {
     SmallVector<Value> flat;
     for (auto &tile : s.out[0])
       flat.append(tile.begin(), tile.end());
-    return m.packAccumulator(p.headDim, flat);
-  };
-  // (Called after the wait that completes `acc`.)
-  auto setOutput = [&](State &s, Value acc) {
+    Value acc = m.packAccumulator(p.headDim, m.pin(flat));
+    NVVM::WgmmaFenceAlignedOp::create(b);
+    for (int64_t kk = 0; kk < steps; ++kk)
+      acc = m.wgmmaRegisterA(a[kk], descV[kk], p.headDim, acc);
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
     SmallVector<Value> values = m.pin(m.unpackAccumulator(p.headDim, acc));
     for (int64_t nt = 0; nt < dTiles; ++nt)
       s.out[0][nt].assign(values.begin() + 4 * nt, values.begin() + 4 * nt + 4);
-  };
-  auto asI32 = [&](ArrayRef<SmallVector<Value>> a) {
-    SmallVector<SmallVector<Value>> out;
-    for (auto &regs : a) {
-      out.emplace_back();
-      for (Value v : regs)
-        out.back().push_back(m.asI32(v));
-    }
-    return out;
   };
 
   // One tile of `columns` keys from buffer `stage` folded into the state,
   // each product waited for (the mma.sync loop and the tail bins).
   auto computeTile = [&](Value stage, int64_t columns, State s, bool masked) {
     auto [kBase, vBase, biasBase] = stageBases(stage);
-    Scores scores;
-    if (plan.wgmma) {
-      ScoreOperands ops = prepareScores(kBase);
-      NVVM::WgmmaFenceAlignedOp::create(b);
-      Value acc = issueScoresWgmma(ops, columns);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-      scores = unpackScores(acc, columns);
-    } else {
-      scores = scoresMma(kBase, columns);
-    }
+    Scores scores =
+        plan.wgmma ? scoresWgmma(kBase, columns) : scoresMma(kBase, columns);
     State next = s;
     rescale(next, softmax(scores, next, biasBase, masked));
     if (plan.wgmma) {
-      OutputOperands ops =
-          prepareOutput(asI32(packP(scores, 0)), vBase, outputAccumulator(next));
-      NVVM::WgmmaFenceAlignedOp::create(b);
-      Value acc = issueOutputWgmma(ops);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-      setOutput(next, acc);
+      outputWgmma(scores, vBase, next);
       return next;
     }
     // O += P V: one ldmatrix.x4.trans of V rows gives the B fragments of two

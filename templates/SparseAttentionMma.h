@@ -13,6 +13,10 @@ namespace sattn {
 /// parameters or shape, with their values).
 std::string sparseAttentionMmaProblem(const AttentionKernelParams &p);
 
+/// The kernel and its tile for `p` as the manifest names it: "wgmma
+/// key_tile=128 stages=2", "mma key_tile=64 stages=2 warp_rows=32".
+std::string sparseAttentionMmaImplementation(const AttentionKernelParams &p);
+
 /// Dynamic shared memory the kernel needs for `p`, in bytes.
 int64_t sparseAttentionMmaSharedBytes(const AttentionKernelParams &p);
 
