@@ -1042,7 +1042,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value hasKeys =
           arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, zeroF);
       Value inverse =
-          m.select(hasKeys, arith::DivFOp::create(b, m.f32(1), sum), zeroF);
+          m.select(hasKeys, NVVM::RcpApproxFtzF32Op::create(b, f32, sum), zeroF);
       Value r = m.add(m.add(warpRow, quadRow), m.index(16 * mt + 8 * half));
       Value token = m.add(blockStart, r);
       auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
