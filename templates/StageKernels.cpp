@@ -185,6 +185,36 @@ public:
     return total;
   }
 
+  /// A block-wide exclusive prefix sum of one i32 per thread (in thread
+  /// order) and the block's total: shuffle scans within warps, the warp
+  /// totals through `scratch` (i32, at least threads / 32 entries, free on
+  /// entry and on exit).
+  std::pair<Value, Value> blockExclusiveScan(Value v, Value scratch) {
+    Value inclusive = v;
+    for (int32_t offset = 1; offset < 32; offset *= 2) {
+      auto up = gpu::ShuffleOp::create(b, inclusive, offset, 32,
+                                       gpu::ShuffleMode::UP);
+      Value from = arith::SelectOp::create(b, up.getValid(),
+                                           up.getShuffleResult(), i32(0));
+      inclusive = arith::AddIOp::create(b, inclusive, from);
+    }
+    ifThen(cmpi(arith::CmpIPredicate::eq, lane, index(31)),
+           [&] { store(inclusive, scratch, warp); });
+    barrier();
+    Value before = i32(0), total = i32(0);
+    for (int64_t w = 0; w < threads / 32; ++w) {
+      Value warpTotal = load(scratch, index(w));
+      before = arith::AddIOp::create(
+          b, before,
+          arith::SelectOp::create(b, ult(index(w), warp), warpTotal, i32(0)));
+      total = arith::AddIOp::create(b, total, warpTotal);
+    }
+    barrier();
+    Value exclusive = arith::SubIOp::create(
+        b, arith::AddIOp::create(b, before, inclusive), v);
+    return {exclusive, total};
+  }
+
   /// Sorts `n` (a power of two) i64 keys in shared memory in descending
   /// order: the bitonic network, one compare-exchange per thread and pair,
   /// a barrier per step. The network's log2(n)(log2(n)+1)/2 steps are
@@ -1266,21 +1296,40 @@ gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   Value recall = m.blockReduce(recallLocal, false, scratch);
   recall = m.select(denseRow, m.f32(1), recall);
 
-  // The kept prefix, ascending: re-key (kept first, low index first) and
-  // sort again.
-  m.forThreads(m.index(padded), [&](Value t) {
-    Value group = m.groupOfKey(m.load(keys, t));
-    Value isKept = m.andi(m.ult(t, kept), m.ult(t, m.index(numGroups)));
-    m.store(m.select(isKept, m.sortKey(1, Value(), group), m.i64(0)), keys, t);
+  // The kept prefix of the ranking in ascending group order: a flag per
+  // kept group, each thread's run of consecutive groups counted, the runs'
+  // offsets scanned, and each thread writes its run's kept groups from its
+  // offset on (a second sort of the ranking cost twice as much).
+  Value flags = m.shared(padded, i32);
+  Value warpCounts = m.shared(threads / 32, i32);
+  m.forThreads(m.index(padded), [&](Value j) { m.store(m.i32(0), flags, j); });
+  m.barrier();
+  m.forThreads(kept, [&](Value t) {
+    Value group = m.min(m.groupOfKey(m.load(keys, t)), m.index(numGroups - 1));
+    m.store(m.i32(1), flags, group);
   });
   m.barrier();
-  m.bitonicSortDescending(keys, padded);
-
+  const int64_t run = std::max<int64_t>(1, padded / threads);
+  Value runFirst = m.mul(m.tid, m.index(run));
+  Value runEnd = m.min(m.add(runFirst, m.index(run)), m.index(padded));
+  Value runCount = m.loopCarry(
+      runFirst, runEnd, m.index(1), {m.i32(0)},
+      [&](Value j, ValueRange acc) -> SmallVector<Value> {
+        return {arith::AddIOp::create(b, acc[0], m.load(flags, j))};
+      })[0];
+  Value runOffset = m.blockExclusiveScan(runCount, warpCounts).first;
   Value groups = globalView(b, sig.arg("groups"), i32);
-  m.forThreads(kept, [&](Value t) {
-    m.store(m.indexToI32(m.groupOfKey(m.load(keys, t))), groups,
-            m.add(rowBase, t));
-  });
+  m.loopCarry(runFirst, runEnd, m.index(1), {runOffset},
+              [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                Value isKept = m.cmpi(arith::CmpIPredicate::ne,
+                                      m.load(flags, j), m.i32(0));
+                m.ifThen(isKept, [&] {
+                  m.store(m.indexToI32(j), groups,
+                          m.add(rowBase, m.toIndex(acc[0])));
+                });
+                return {arith::AddIOp::create(
+                    b, acc[0], arith::ExtUIOp::create(b, i32, isKept))};
+              });
   m.ifThen(m.cmpi(arith::CmpIPredicate::eq, m.tid, m.index(0)), [&] {
     m.store(m.indexToI32(kept), globalView(b, sig.arg("counts"), i32), m.row);
     m.store(recall, globalView(b, sig.arg("recall"), f32), m.row);
