@@ -3,7 +3,9 @@
 
 Run on the GPU machine (torch with CUDA), after compiling the bench variants:
 
-    for v in bench/variants/*.json; do build/bin/sattnc $v -o bench/kernels; done
+    for v in bench/variants/*.json; do
+      build/bin/sattnc $v -o bench/kernels --fuse-reorder=false
+    done
     python3 bench/compare.py --kernels bench/kernels
 
 For each shape (wan2.1-480p: B=1, 24 heads, D=128, S=32760; cogvideox-5b:

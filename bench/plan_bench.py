@@ -57,6 +57,10 @@ def main():
     parser.add_argument("--no-flex", action="store_true")
     parser.add_argument("--adaptive", action="store_true",
                         help="keep the variant's adaptive section")
+    parser.add_argument("--separate-reorder", action="store_true",
+                        help="also time the pipeline with reorder and "
+                             "unreorder kernels (SATTN_FUSE_REORDER=0) "
+                             "instead of reads through the token order")
     args = parser.parse_args()
 
     variant = json.load(open(args.variant))
@@ -126,6 +130,34 @@ def main():
     q, k, v = (torch.randn(B, H, S, D, device="cuda", dtype=dtype)
                for _ in range(3))
     out = torch.empty_like(q)
+    time_steps(attention, q, k, v, out, args.runs, result)
+    print(f"kept density {result['kept_density']:.4f}, estimated recall "
+          f"{result['estimated_recall']:.4f}")
+
+    # The other form of the pipeline: reorder and unreorder kernels over
+    # q, k, v and the output instead of reads through the token order.
+    if args.separate_reorder:
+        os.environ["SATTN_FUSE_REORDER"] = "0"
+        separate = sattn.SparseAttention(variant)
+        del os.environ["SATTN_FUSE_REORDER"]
+        print("with separate reorder and unreorder kernels:")
+        result["separate_reorder"] = {}
+        time_steps(separate, q, k, v, out, args.runs,
+                   result["separate_reorder"])
+        separate.close()
+
+    if not args.no_flex:
+        flex(attention, variant, q, k, v, result, args.runs)
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+
+
+def time_steps(attention, q, k, v, out, runs, result):
+    """sattn_run at a refresh and at a reuse, then per stage with profiling
+    events; fills `result` and prints a summary."""
     step = [0]
 
     def run(kind):
@@ -135,7 +167,7 @@ def main():
         step[0] = s + 1
 
     for kind in ("refresh", "reuse"):
-        result[f"sattn_run_{kind}_ms"] = cuda_ms(lambda: run(kind), args.runs)
+        result[f"sattn_run_{kind}_ms"] = cuda_ms(lambda: run(kind), runs)
     stats = attention.stats()
     density = [d for row in stats["head_density"] for d in row]
     recall = [r for row in stats["head_recall"] for r in row]
@@ -146,7 +178,7 @@ def main():
     attention.set_profiling(True)
     for kind in ("refresh", "reuse"):
         per_stage = {}
-        for _ in range(args.runs):
+        for _ in range(runs):
             run(kind)
             # Stages of one op (the three reorders) summed per run.
             summed = {}
@@ -159,34 +191,19 @@ def main():
             name: statistics.median(times) for name, times in per_stage.items()}
     attention.set_profiling(False)
 
-    def share(kind):
+    for kind in ("refresh", "reuse"):
         stages = result[f"stage_ms_{kind}"]
         attn = stages["sattn.sparse_attention"]
         rest = sum(ms for name, ms in stages.items()
                    if name != "sattn.sparse_attention")
         tail = stages.get("sattn.tail_bins", 0.0)
-        return attn, rest, tail
-
-    for kind in ("refresh", "reuse"):
-        attn, rest, tail = share(kind)
         result[f"pipeline_share_{kind}"] = rest / attn
         result[f"tail_share_{kind}"] = tail / attn
         print(f"{kind}: sattn_run {result[f'sattn_run_{kind}_ms'][0]:.3f} ms; "
               f"attention {attn:.3f} ms, other stages {rest:.3f} ms "
               f"({100 * rest / attn:.1f}% of attention), tail bins "
               f"{tail:.3f} ms ({100 * tail / attn:.1f}%)")
-        print("   ", ", ".join(f"{n[6:]} {ms:.3f}" for n, ms in
-                               result[f"stage_ms_{kind}"].items()))
-    print(f"kept density {result['kept_density']:.4f}, estimated recall "
-          f"{result['estimated_recall']:.4f}")
-
-    if not args.no_flex:
-        flex(attention, variant, q, k, v, result, args.runs)
-
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
+        print("   ", ", ".join(f"{n[6:]} {ms:.3f}" for n, ms in stages.items()))
 
 
 def flex(attention, variant, q, k, v, result, runs):

@@ -318,8 +318,14 @@ llvm::Expected<CompileResult> compileVariant(const VariantParams &variant,
   auto start = std::chrono::steady_clock::now();
   PassManager kernels(&ctx);
   const TuningParams &t = options.tuning;
-  buildToKernelsPipeline(kernels, options.arch, t.attentionTemplate, t.keyTile,
-                         t.stages, t.warpRows);
+  ToKernelsOptions pipeline;
+  pipeline.arch = options.arch;
+  pipeline.attentionTemplate = t.attentionTemplate;
+  pipeline.keyTile = t.keyTile;
+  pipeline.stages = t.stages;
+  pipeline.warpRows = t.warpRows;
+  pipeline.fuseReorder = options.fuseReorder;
+  buildToKernelsPipeline(kernels, pipeline);
   if (failed(kernels.run(*module)))
     return llvm::createStringError("expanding the variant into kernels failed: " +
                                    diagnostics);

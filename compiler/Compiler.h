@@ -28,6 +28,9 @@ struct CompileOptions {
   int optLevel = 3;
   /// The template and its tile parameters (the autotuner's knobs).
   TuningParams tuning;
+  /// Read q, k, v and write the output through the token order (pools and
+  /// attention kernel) instead of reorder/unreorder passes over them.
+  bool fuseReorder = true;
 };
 
 struct CompileResult {

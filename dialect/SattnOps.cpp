@@ -142,8 +142,31 @@ template <typename Op> static LogicalResult verifyPermute(Op op) {
 LogicalResult ReorderOp::verify() { return verifyPermute(*this); }
 LogicalResult UnreorderOp::verify() { return verifyPermute(*this); }
 
+/// `token_order` and `layout` come together, and the layout has the
+/// sequence's length: the op reads its activations through that order.
+template <typename Op> static LogicalResult verifyTokenOrder(Op op, Value x) {
+  if (bool(op.getTokenOrderAttr()) != bool(op.getLayoutAttr()))
+    return op.emitOpError() << "token_order and layout come together";
+  if (!op.getTokenOrderAttr())
+    return success();
+  VariantParams v;
+  v.problem = op.getLayoutAttr().getParams();
+  v.reorder.kind = op.getTokenOrderAttr().getKind();
+  v.reorder.tile.assign(op.getTokenOrderAttr().getTile().begin(),
+                        op.getTokenOrderAttr().getTile().end());
+  if (failed(checkSections(op, v)))
+    return failure();
+  if (dim(x, 2) != kDyn && dim(x, 2) != v.problem.seqLen())
+    return op.emitOpError() << "reads " << dim(x, 2)
+                            << " tokens through a token order of "
+                            << v.problem.seqLen();
+  return success();
+}
+
 LogicalResult PoolOp::verify() {
   Value in = getInput();
+  if (failed(verifyTokenOrder(*this, in)))
+    return failure();
   return checkShape(
       *this, "means", getMeans(),
       {dim(in, 0), dim(in, 1), ceilDiv(dim(in, 2), getTile()), dim(in, 3)});
@@ -285,6 +308,8 @@ LogicalResult TailBinsOp::verify() {
 }
 
 LogicalResult SparseAttentionOp::verify() {
+  if (failed(verifyTokenOrder(*this, getQ())))
+    return failure();
   if (failed(checkOneOf(*this, "block.q", getBlockQ(), {64, 128})) ||
       failed(checkOneOf(*this, "block.k", getBlockK(), {16, 32, 64, 128})))
     return failure();

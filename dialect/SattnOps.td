@@ -110,8 +110,15 @@ def Sattn_PoolOp : Sattn_Op<"pool", [Pure, Sattn_NamedResult]> {
     %qp = sattn.pool %qr tile 16
           : tensor<1x40x32760x128xbf16> -> tensor<1x40x2048x128xf32>
     ```
+
+    With `token_order` and `layout` (set by `sattn-fuse-reorder`), `input`
+    is in frame-major order and the tiles are taken over the reordered
+    sequence: the op is `sattn.pool` of `sattn.reorder %input` with that
+    order and layout, read through the token order without the copy.
   }];
-  let arguments = (ins Sattn_Activations:$input, Sattn_PositiveI64:$tile);
+  let arguments = (ins Sattn_Activations:$input, Sattn_PositiveI64:$tile,
+                       OptionalAttr<Sattn_ReorderAttr>:$token_order,
+                       OptionalAttr<Sattn_ProblemAttr>:$layout);
   let results = (outs Sattn_F32Rank4:$means);
   let assemblyFormat =
       "$input `tile` $tile attr-dict `:` type($input) `->` type($means)";
@@ -286,6 +293,12 @@ def Sattn_SparseAttentionOp : Sattn_Op<"sparse_attention",
            tensor<1x40x256x4x128xf32>, tensor<1x40x256x4xf32>)
         -> tensor<1x40x32760x128xbf16>
     ```
+
+    With `token_order` and `layout` (set by `sattn-fuse-reorder`), q, k, v,
+    `out` and `lse` are in frame-major order while the index lists and tail
+    bins refer to the reordered sequence: the op is `sattn.unreorder` of the
+    sparse attention of `sattn.reorder`ed q, k and v, its kernel reading and
+    writing rows through the token order instead of permuted copies.
   }];
   let arguments = (ins Sattn_Activations:$q, Sattn_Activations:$k,
                        Sattn_Activations:$v, Sattn_IndexLists:$groups,
@@ -294,7 +307,9 @@ def Sattn_SparseAttentionOp : Sattn_Op<"sparse_attention",
                        Optional<Sattn_F32Rank5>:$tail_values,
                        Optional<Sattn_F32Rank4>:$tail_log_counts,
                        Sattn_PositiveI64:$block_q, Sattn_PositiveI64:$block_k,
-                       F64Attr:$scale);
+                       F64Attr:$scale,
+                       OptionalAttr<Sattn_ReorderAttr>:$token_order,
+                       OptionalAttr<Sattn_ProblemAttr>:$layout);
   let results = (outs Sattn_Activations:$out, Optional<Sattn_F32Rank3>:$lse);
   let assemblyFormat = [{
     $q `,` $k `,` $v `,` $groups `,` $counts

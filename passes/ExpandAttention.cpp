@@ -171,7 +171,8 @@ public:
     auto attention = SparseAttentionOp::create(
         b, loc, q.getType(), lseType, qr, kr, vr, groups, counts, tailKeys,
         tailValues, tailLogCounts, b.getI64IntegerAttr(v.block.q),
-        b.getI64IntegerAttr(v.block.k), b.getF64FloatAttr(scale()));
+        b.getI64IntegerAttr(v.block.k), b.getF64FloatAttr(scale()),
+        ReorderAttr(), ProblemAttr());
     auto unpermute = [&](Value x) {
       return reorders
                  ? UnreorderOp::create(b, loc, x.getType(), x, order, layout)
@@ -201,7 +202,8 @@ private:
     if (it != pooled.end())
       return it->second;
     Value means = PoolOp::create(b, loc, tensor({ceilDiv(seq, tile), dim}, f32),
-                                 x, b.getI64IntegerAttr(tile));
+                                 x, b.getI64IntegerAttr(tile), ReorderAttr(),
+                                 ProblemAttr());
     pooled[key] = means;
     return means;
   }

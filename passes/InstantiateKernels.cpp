@@ -244,6 +244,7 @@ struct SattnInstantiateKernelsPass
     p.dtype = *dtype;
     p.headDim = type.getDimSize(3);
     p.tile = int64_t(op.getTile());
+    p.tokenOrder = bool(op.getTokenOrderAttr());
     p.name = uniqueName(symbols, "sattn_pool");
     gpu::GPUFuncOp func = buildPoolKernel(builder, kernels, p);
     symbols.insert(func);
@@ -540,6 +541,7 @@ struct SattnInstantiateKernelsPass
     p.blockK = op.getBlockK();
     p.bins = op.getTailKeys() ? op.getTailKeys().getType().getDimSize(3) : 0;
     p.writeLse = bool(op.getLse());
+    p.tokenOrder = bool(op.getTokenOrderAttr());
     p.name = uniqueName(symbols, "sattn_sparse_attention");
     p.stages = stages;
     p.warpRows = warpRows;
@@ -591,7 +593,10 @@ struct SattnInstantiateKernelsPass
     func->setAttr("sattn.implementation",
                   builder.getStringAttr(tensorCores
                                             ? sparseAttentionMmaImplementation(p)
-                                            : chosen.str()));
+                                            : chosen.str() +
+                                                  (p.tokenOrder
+                                                       ? " token_order"
+                                                       : "")));
     // ODS operand order: q, k, v, groups, counts, tail keys, values, counts.
     auto operand = [&](unsigned odsIndex) {
       return BufferSource{false,

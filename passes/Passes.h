@@ -25,14 +25,28 @@ struct ToPTXOptions : public mlir::PassPipelineOptions<ToPTXOptions> {
                        llvm::cl::desc("LLVM optimization level of the NVPTX "
                                       "back end"),
                        llvm::cl::init(3)};
+  Option<bool> fuseReorder{*this, "fuse-reorder",
+                           llvm::cl::desc("read q, k, v and write the output "
+                                          "through the token order "
+                                          "(sattn-fuse-reorder)"),
+                           llvm::cl::init(true)};
 };
 
-/// Expand + instantiate: the stage ops with their kernels as gpu.funcs.
-/// The tile options are those of sattn-instantiate-kernels.
-void buildToKernelsPipeline(mlir::OpPassManager &pm, llvm::StringRef arch,
-                            llvm::StringRef attentionTemplate = "auto",
-                            int64_t keyTile = 0, int64_t stages = 2,
-                            int64_t warpRows = 0);
+/// What buildToKernelsPipeline does: the target and the tile options of
+/// sattn-instantiate-kernels, and whether sattn-fuse-reorder runs.
+struct ToKernelsOptions {
+  std::string arch = "sm_80";
+  std::string attentionTemplate = "auto";
+  int64_t keyTile = 0, stages = 2, warpRows = 0;
+  /// Read q, k, v and write the output through the token order instead of
+  /// permuted copies (sattn-fuse-reorder).
+  bool fuseReorder = true;
+};
+
+/// Expand (+ fuse the reorders) + instantiate: the stage ops with their
+/// kernels as gpu.funcs.
+void buildToKernelsPipeline(mlir::OpPassManager &pm,
+                            const ToKernelsOptions &options);
 /// Lowers every gpu.module to NVVM and then to a gpu.binary holding PTX text
 /// (the upstream GPU -> NVVM -> LLVM NVPTX passes, applied to the kernels
 /// only: the host side stays sattn ops on tensors).

@@ -18,6 +18,25 @@ def SattnExpand : Pass<"sattn-expand"> {
   let dependentDialects = ["::sattn::SattnDialect"];
 }
 
+def SattnFuseReorder : Pass<"sattn-fuse-reorder"> {
+  let summary = "Read q, k, v and write the output through the token order";
+  let description = [{
+    Folds `sattn.reorder` into the ops that read its result and
+    `sattn.unreorder` into the sparse attention that feeds it: a
+    `sattn.pool` of a reordered tensor becomes a pool of the original with
+    `token_order` and `layout` set (its kernel reads row `pi(t)` for
+    position `t`), and a `sattn.sparse_attention` of reordered q, k and v
+    whose results are only un-reordered takes the originals, also with
+    `token_order` (its kernel gathers the rows of each Q and K/V tile
+    through the order and scatters the output rows back). The permuted
+    copies, three full passes over q, k, v and one over the output, are
+    gone; reorders left without users are erased. A sparse attention whose
+    inputs are reordered by different orders, or whose results have other
+    users, is left alone.
+  }];
+  let dependentDialects = ["::sattn::SattnDialect"];
+}
+
 def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleOp"> {
   let summary = "Instantiate a gpu.func from its template for each stage op";
   let description = [{

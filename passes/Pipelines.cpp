@@ -42,17 +42,18 @@ StringRef ptxFeaturesFor(StringRef arch) {
   return "+ptx80";
 }
 
-void buildToKernelsPipeline(OpPassManager &pm, StringRef arch,
-                            StringRef attentionTemplate, int64_t keyTile,
-                            int64_t stages, int64_t warpRows) {
+void buildToKernelsPipeline(OpPassManager &pm,
+                            const ToKernelsOptions &options) {
   pm.addPass(createSattnExpand());
-  SattnInstantiateKernelsOptions options;
-  options.arch = arch.str();
-  options.attentionTemplate = attentionTemplate.str();
-  options.keyTile = keyTile;
-  options.stages = stages;
-  options.warpRows = warpRows;
-  pm.addPass(createSattnInstantiateKernels(options));
+  if (options.fuseReorder)
+    pm.addPass(createSattnFuseReorder());
+  SattnInstantiateKernelsOptions instantiate;
+  instantiate.arch = options.arch;
+  instantiate.attentionTemplate = options.attentionTemplate;
+  instantiate.keyTile = options.keyTile;
+  instantiate.stages = options.stages;
+  instantiate.warpRows = options.warpRows;
+  pm.addPass(createSattnInstantiateKernels(instantiate));
 }
 
 void buildKernelsToPTXPipeline(OpPassManager &pm, StringRef arch,
@@ -86,7 +87,10 @@ void buildKernelsToPTXPipeline(OpPassManager &pm, StringRef arch,
 }
 
 void buildToPTXPipeline(OpPassManager &pm, const ToPTXOptions &options) {
-  buildToKernelsPipeline(pm, options.arch);
+  ToKernelsOptions kernels;
+  kernels.arch = options.arch;
+  kernels.fuseReorder = options.fuseReorder;
+  buildToKernelsPipeline(pm, kernels);
   buildKernelsToPTXPipeline(pm, options.arch, options.optLevel);
 }
 

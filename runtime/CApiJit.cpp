@@ -103,6 +103,7 @@ sattn_status sattn_compile(const char *variant_json, const char *arch,
                              sattn::enumSpellings<sattn::Arch>());
     sattn::JitOptions options;
     options.compile.arch = target;
+    options.compile.fuseReorder = sattn::fuseReorderFromEnvironment();
     options.useCache = false;
     sattn::JitResult result;
     SATTN_RETURN_IF_ERROR(sattn::compileWithCache(variant, options, result));

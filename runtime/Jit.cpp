@@ -11,6 +11,7 @@
 #include "llvm/Support/ErrorHandling.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -22,7 +23,8 @@ CacheKey keyFor(const VariantParams &variant, const JitOptions &options) {
   const CompileOptions &c = options.compile;
   CacheKey key;
   key.variant = writeVariantJson(variant, /*indent=*/-1);
-  key.tuning = c.tuning.text() + " opt=" + std::to_string(c.optLevel);
+  key.tuning = c.tuning.text() + " opt=" + std::to_string(c.optLevel) +
+               (c.fuseReorder ? "" : " reorder=separate");
   key.arch = c.arch;
   key.driverVersion = options.driverVersion;
   key.compiler = SATTN_COMPILER_VERSION;
@@ -115,6 +117,11 @@ Status compileWithCache(const VariantParams &variant, const JitOptions &options,
   return Status::ok();
 }
 
+bool fuseReorderFromEnvironment() {
+  const char *fuse = std::getenv("SATTN_FUSE_REORDER");
+  return !fuse || std::string(fuse) != "0";
+}
+
 Status compileForGpu(const VariantParams &variant, const GpuTarget &gpu,
                      GpuKernels &out) {
   out = GpuKernels();
@@ -129,6 +136,7 @@ Status compileForGpu(const VariantParams &variant, const GpuTarget &gpu,
                              ") is not an sm_90 part");
   JitOptions options;
   options.compile.arch = arch;
+  options.compile.fuseReorder = fuseReorderFromEnvironment();
   options.driverVersion = gpu.driverVersion;
   options.compile.tuning = chooseTuning(
       defaultTuningDbPath(),

@@ -51,6 +51,12 @@ Status guardFatalErrors(const std::function<Status()> &body);
 Status compileWithCache(const VariantParams &variant, const JitOptions &options,
                         JitResult &out);
 
+/// Whether the pipeline reads q, k, v through the token order
+/// (CompileOptions::fuseReorder): yes unless SATTN_FUSE_REORDER is "0",
+/// which asks for separate reorder and unreorder kernels (for measuring the
+/// two forms against each other: bench/plan_bench.py --separate-reorder).
+bool fuseReorderFromEnvironment();
+
 /// The GPU kernels are prepared for: what compileForGpu needs to know of a
 /// context (plain values, so that it is tested without a GPU).
 struct GpuTarget {

@@ -18,6 +18,18 @@ Status attentionKernel(const KernelModule &module,
     return Status::error(SATTN_ERROR_INVALID_KERNELS,
                          module.manifest().name +
                              ": the manifest has no sparse_attention kernel");
+  // A pipeline's attention kernel may read q, k, v and write out through
+  // the variant's token order (the fused reorder); alone it takes them
+  // reordered, as the index lists refer to them.
+  for (const ManifestParam &param : kernel->info->params)
+    if (param.name == "token_order")
+      return Status::error(
+          SATTN_ERROR_INVALID_KERNELS,
+          module.manifest().name +
+              ": this sparse_attention kernel reads q, k and v through the "
+              "variant's token order (the pipeline's fused reorder); for the "
+              "attention kernel alone compile with sattnc --fuse-reorder=false "
+              "(or run the whole variant with sattn_plan_create)");
   return module.context().makeCurrent();
 }
 

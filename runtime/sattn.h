@@ -91,7 +91,15 @@ SATTN_API void sattn_kernels_destroy(sattn_kernels *kernels);
  * does, and returns the PTX text and the manifest (JSON text) in new strings
  * the caller frees with sattn_free. `arch` is "sm_80" or "sm_90a"; NULL or
  * "auto" takes the variant's target.arch, and "auto" there means sm_80,
- * whose PTX runs on every supported GPU. Needs no GPU and no cache. */
+ * whose PTX runs on every supported GPU. Needs no GPU and no cache.
+ *
+ * The pipeline's pool and attention kernels read q, k and v (and the
+ * attention kernel writes out) through the variant's token order, with no
+ * reorder or unreorder kernels; SATTN_FUSE_REORDER=0 in the environment
+ * compiles the separate reorder/unreorder form instead (here and in
+ * sattn_kernels_compile and sattn_plan_create), for comparing the two.
+ * The attention kernel of the fused form cannot run alone through
+ * sattn_sparse_attention, which takes reordered tensors. */
 SATTN_API sattn_status sattn_compile(const char *variant_json, const char *arch,
                                      char **ptx, char **manifest_json);
 SATTN_API void sattn_free(void *memory);

@@ -24,12 +24,13 @@ done
 objcopy --strip-unneeded "$build/lib/libsattn.so" "$stage/lib/libsattn.so"
 cp -r "$build/test/gpu/kernels" "$stage/gpu-kernels"
 # The benchmark variants with each sm_90a attention template: mma.sync
-# (bench-kernels) and wgmma, the default there (bench-kernels-wgmma).
+# (bench-kernels) and wgmma, the default there (bench-kernels-wgmma); the
+# attention kernel alone, on reordered inputs (--fuse-reorder=false).
 for variant in "$root"/bench/variants/{wan2.1-480p-24h,cogvideox-5b}-k*.json; do
   "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels" --arch sm_90a \
-    --attention-template=mma --quiet
+    --attention-template=mma --fuse-reorder=false --quiet
   "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels-wgmma" --arch sm_90a \
-    --attention-template=wgmma --quiet
+    --attention-template=wgmma --fuse-reorder=false --quiet
 done
 
 rm -rf "$carry" && mkdir -p "$carry"

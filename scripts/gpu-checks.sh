@@ -84,8 +84,9 @@ group_plan() {
 
 group_plan_bench() {
   python3 bench/plan_bench.py examples/wan2.1-480p.json --density 0.1 \
+    --separate-reorder \
     --json "$out/plan-wan2.1-480p-d0.1.json" 2>&1 | tee "$out/plan-bench.log" |
-    grep -v Warning | tail -12
+    grep -v Warning | tail -20
   python3 bench/plan_bench.py examples/wan2.1-480p.json --adaptive --no-flex \
     --json "$out/plan-wan2.1-480p-adaptive.json" 2>&1 |
     tee "$out/plan-bench-adaptive.log" | grep -v Warning | tail -8

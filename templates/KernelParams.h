@@ -44,6 +44,11 @@ struct AttentionKernelParams {
   /// shared memory) instead of mma.sync; the loads, softmax and tail bins
   /// are the same. warpRows is then 16.
   bool wgmma = false;
+  /// q, k, v and out are in frame-major order: every row is read and written
+  /// through the `token_order` table (position i of the reordered sequence
+  /// the index lists refer to is row token_order[i]), instead of from
+  /// reordered copies.
+  bool tokenOrder = false;
 };
 
 } // namespace sattn

@@ -26,9 +26,15 @@
 // with cp.async (16 bytes per copy, L1 bypassed), the next tiles in flight
 // while the current one is multiplied. Each K/V row is read from global
 // memory once per CTA. The group indices of a tile are fetched from global
-// memory one tile ahead and staged in shared memory, so their latency is
-// hidden behind a tile of math. Shared rows are padded by 16 bytes so that
-// the 8 row addresses of an ldmatrix hit distinct banks.
+// memory one tile ahead and its K/V rows staged in shared memory, so their
+// latency is hidden behind a tile of math. Shared rows are padded by 16
+// bytes so that the 8 row addresses of an ldmatrix hit distinct banks.
+//
+// Token order (`p.tokenOrder`): q, k, v and out stay in frame-major order
+// and every row goes through the `token_order` table: Q rows and output
+// rows at the start and the end, K/V rows when they are staged (the groups
+// are then fetched two tiles ahead, so that the table's load is in flight
+// during a tile's math too). No reordered copies are needed.
 //
 // Per tile: S = Q K^T (ldmatrix.x4 of Q and K), online softmax in fp32 on
 // the accumulator fragments (tiles whose keys are all valid skip the column
@@ -42,7 +48,7 @@
 // Synchronization: cp.async groups (one per tile, committed even when empty,
 // so that waiting for `stages - 1` pending groups always means "this tile has
 // landed") and two CTA barriers per tile: before reading a tile, and before
-// its buffers and the staged group indices are reused.
+// its buffers and the staged rows are reused.
 //
 //===----------------------------------------------------------------------===//
 
@@ -110,7 +116,7 @@ struct MmaPlan {
   int64_t biasOffset(int64_t stage) const {
     return halfBytes() / 4 + stage * rows;
   }
-  /// The staged group indices (i32) of each stage's tile, one per row.
+  /// The staged K/V rows (i32, -1: none) of each stage's tile, one per row.
   int64_t idsOffset(int64_t stage) const {
     return halfBytes() / 4 + stages * rows + stage * bc;
   }
@@ -488,6 +494,8 @@ std::string sparseAttentionMmaImplementation(const AttentionKernelParams &p) {
                      " stages=" + std::to_string(plan.stages);
   if (!p.wgmma)
     text += " warp_rows=" + std::to_string(plan.warpRows);
+  if (p.tokenOrder)
+    text += " token_order";
   return text;
 }
 
@@ -559,7 +567,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     Value token = m.add(blockStart, r);
     Value valid = m.ult(token, seqLen);
     Value tokenC = m.select(valid, token, m.index(0));
-    Value src = m.add(m.add(q.base, m.mul(tokenC, q.tokenStride)), chunkCol);
+    Value src =
+        m.add(m.add(q.base, m.mul(e.rowOf(m, tokenC), q.tokenStride)), chunkCol);
     Value dst = m.tileOffset(plan.br, r, chunk);
     m.copy16(halves, dst, q.view, src, valid);
   }
@@ -618,6 +627,28 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     }
     return ifValid.getResult(0);
   };
+  // The row of k and v (i32; -1: none) that row `thread` of tile `tile`
+  // takes, given its group from fetchGroup: the key's position in the
+  // reordered sequence, or, reading through the token order, that
+  // position's entry of the table (a global load: tokenOrder kernels fetch
+  // groups a tile earlier, so that this load, too, is in flight during a
+  // tile's math).
+  auto keyRow = [&](Value group, Value tile) {
+    Value hasGroup =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sge, group, m.i32(0));
+    Value inGroup =
+        gather ? m.rem(thread, m.index(plan.n))
+               : m.add(m.mul(m.rem(tile, m.index(tilesPerGroup)),
+                             m.index(plan.bc)),
+                       thread);
+    Value key = m.add(m.mul(m.toIndex(m.select(hasGroup, group, m.i32(0))),
+                            m.index(plan.n)),
+                      inGroup);
+    Value valid = arith::AndIOp::create(b, hasGroup, m.ult(key, seqLen));
+    Value rowIndex = e.rowOf(m, m.select(valid, key, m.index(0)));
+    return m.select(valid, arith::IndexCastOp::create(b, i32, rowIndex),
+                    minusOne);
+  };
   auto stageIndex = [&](Value tile) {
     return m.rem(tile, m.index(plan.stages));
   };
@@ -644,24 +675,18 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         m.add(m.index(plan.biasOffset(0)), m.mul(stage, m.index(plan.rows)))};
   };
 
-  // cp.async of tile `tile` into buffer `stage`, from its staged groups.
+  // cp.async of tile `tile` into buffer `stage`, from its staged rows.
   auto issueTile = [&](Value tile, Value stage) {
     auto [kBase, vBase, biasBase] = stageBases(stage);
     Value idsBase =
         m.add(m.index(plan.idsOffset(0)), m.mul(stage, m.index(plan.bc)));
-    Value within =
-        gather ? Value()
-               : m.mul(m.rem(tile, m.index(tilesPerGroup)), m.index(plan.bc));
     for (int64_t it = 0; it < plan.copiesPerThread(); ++it) {
       Value r = m.add(firstRow, m.index(it * rowStep));
-      Value group =
+      Value keyRowI32 =
           memref::LoadOp::create(b, ids, ValueRange{m.add(idsBase, r)});
-      Value hasGroup =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, group, m.i32(0));
-      Value inGroup = gather ? m.rem(r, m.index(plan.n)) : m.add(within, r);
-      Value key = m.add(m.mul(m.toIndex(group), m.index(plan.n)), inGroup);
-      Value valid = arith::AndIOp::create(b, hasGroup, m.ult(key, seqLen));
-      Value keyC = m.select(valid, key, m.index(0));
+      Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                          keyRowI32, m.i32(0));
+      Value keyC = m.toIndex(m.select(valid, keyRowI32, m.i32(0)));
       Value dst = m.tileOffset(plan.rows, r, chunk);
       m.copy16(halves, m.add(kBase, dst), k.view,
                m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), chunkCol),
@@ -907,10 +932,14 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   init.out.assign(mTiles, SmallVector<SmallVector<Value>>(
                               dTiles, SmallVector<Value>(4, zeroF)));
 
-  // Prologue: the group indices of the first `stages` tiles staged, the
-  // first stages - 1 tiles in flight.
+  // Prologue: the K/V rows of the first `stages` tiles staged, the first
+  // stages - 1 tiles in flight; through the token order, also the groups of
+  // tile `stages` fetched (carried into the loop).
   for (int64_t st = 0; st < plan.stages; ++st)
-    storeGroup(m.index(st), fetchGroup(m.index(st)));
+    storeGroup(m.index(st), keyRow(fetchGroup(m.index(st)), m.index(st)));
+  SmallVector<Value> loopInit = init.flatten();
+  if (p.tokenOrder)
+    loopInit.push_back(fetchGroup(m.index(plan.stages)));
   {
     auto ifFirstThread = scf::IfOp::create(
         b,
@@ -932,15 +961,23 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     }
     NVVM::CpAsyncCommitGroupOp::create(b);
   }
-  auto loop =
-      scf::ForOp::create(b, m.index(0), numTiles, m.index(1), init.flatten());
+  auto loop = scf::ForOp::create(b, m.index(0), numTiles, m.index(1), loopInit);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value t = loop.getInductionVar();
-    // The indices of tile t + stages, in flight during this tile's math.
+    // The K/V rows of tile t + stages, in flight during this tile's math:
+    // their groups (read now, turned into rows after the math), or, through
+    // the token order, their table entries (the groups came one tile
+    // earlier) and the groups of the tile after.
     Value later = m.add(t, m.index(plan.stages));
-    Value laterGroup = fetchGroup(later);
+    Value laterGroup, laterRow, nextGroup;
+    if (p.tokenOrder) {
+      laterRow = keyRow(loop.getRegionIterArgs().back(), later);
+      nextGroup = fetchGroup(m.add(later, m.index(1)));
+    } else {
+      laterGroup = fetchGroup(later);
+    }
     Value ahead = m.add(t, m.index(plan.stages - 1));
     auto ifAhead = scf::IfOp::create(b, m.ult(ahead, numTiles), false);
     {
@@ -970,9 +1007,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       scf::YieldOp::create(b, computeTile(stage, plan.bc, s, false).flatten());
     }
     State next = State::unflatten(ifMasked.getResults(), mTiles, dTiles);
-    storeGroup(stageIndex(later), laterGroup);
+    storeGroup(stageIndex(later),
+               p.tokenOrder ? laterRow : keyRow(laterGroup, later));
     gpu::BarrierOp::create(b);
-    scf::YieldOp::create(b, next.flatten());
+    SmallVector<Value> yielded = next.flatten();
+    if (p.tokenOrder)
+      yielded.push_back(nextGroup);
+    scf::YieldOp::create(b, yielded);
   }
   State state = State::unflatten(loop.getResults(), mTiles, dTiles);
 
@@ -1048,7 +1089,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifRow.getThenRegion().front());
-      Value rowBase = m.add(o.base, m.mul(token, o.tokenStride));
+      Value outRow = e.rowOf(m, token);
+      Value rowBase = m.add(o.base, m.mul(outRow, o.tokenStride));
       for (int64_t nt = 0; nt < dTiles; ++nt) {
         Value packed = m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
                               m.mulf(state.out[mt][nt][2 * half + 1], inverse));
@@ -1069,7 +1111,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
         memref::StoreOp::create(
             b, lse, globalView(b, arg("lse"), f32),
-            ValueRange{m.add(m.mul(batchHead, seqLen), token)});
+            ValueRange{m.add(m.mul(batchHead, seqLen), outRow)});
       }
     }
 

@@ -25,6 +25,8 @@ std::vector<KernelParam> sparseAttentionParams(MLIRContext *ctx,
       params.push_back(KernelParam::buffer(ctx, tail));
   if (p.writeLse)
     params.push_back(KernelParam::buffer(ctx, "lse"));
+  if (p.tokenOrder)
+    params.push_back(KernelParam::constant(ctx, "token_order", "token_order"));
   Type i32 = IntegerType::get(ctx, 32);
   params.push_back(KernelParam::scalar("seq_len", i32));
   params.push_back(KernelParam::scalar("capacity", i32));
@@ -78,6 +80,8 @@ AttentionEntry readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
       m.clampCount(memref::LoadOp::create(b, e.counts, ValueRange{e.row}),
                    e.capacity));
   e.listBase = m.mul(e.row, e.capacity);
+  if (p.tokenOrder)
+    e.tokenOrder = globalView(b, arg("token_order", -1), b.getI32Type());
   return e;
 }
 
@@ -86,6 +90,13 @@ Value AttentionEntry::groupAt(KernelOps &m, Value slot) const {
                                         ValueRange{m.add(listBase, slot)});
   Value index = arith::IndexCastOp::create(m.b, m.b.getI32Type(), slot);
   return m.select(dense, index, listed);
+}
+
+Value AttentionEntry::rowOf(KernelOps &m, Value position) const {
+  if (!tokenOrder)
+    return position;
+  Value entry = memref::LoadOp::create(m.b, tokenOrder, ValueRange{position});
+  return m.min(m.toIndex(entry), m.sub(seqLen, m.index(1)));
 }
 
 } // namespace sattn

@@ -48,8 +48,16 @@ struct AttentionEntry {
   mlir::Value groups, counts, count, listBase;
   /// i1: a dense step; `count` is then the capacity and groupAt(i) = i.
   mlir::Value dense;
+  /// `token_order` (i32 [S]) when the kernel reads and writes its rows
+  /// through the token order (AttentionKernelParams::tokenOrder); else null.
+  mlir::Value tokenOrder;
   /// The i32 group in list slot `slot` (< count) of this row.
   mlir::Value groupAt(KernelOps &m, mlir::Value slot) const;
+  /// The row of q, k, v or out (index) that holds position `position`
+  /// (index, < S) of the reordered sequence the lists refer to: the
+  /// position itself, or its entry of the token order (clamped into the
+  /// sequence, so that a bad table cannot address outside the tensors).
+  mlir::Value rowOf(KernelOps &m, mlir::Value position) const;
 };
 
 /// Emits the entry reads at the builder's insertion point. `arg` gives the

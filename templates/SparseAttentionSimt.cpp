@@ -141,7 +141,8 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
   auto ifInRange = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
   b.setInsertionPointToStart(&ifInRange.getThenRegion().front());
 
-  Value qRow = s.loadRow(q.view, tokenOffset(q, token), element);
+  Value tokenRow = e.rowOf(s, token); // q and out (SPEC: frame-major)
+  Value qRow = s.loadRow(q.view, tokenOffset(q, tokenRow), element);
   Softmax state{
       s.f32(-INFINITY), s.f32(0),
       arith::ConstantOp::create(
@@ -153,9 +154,10 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
     Value first = s.mul(group, s.index(p.blockK));
     Value last = s.min(s.add(first, s.index(p.blockK)), seqLen);
     return s.loop(first, last, st, [&](Value key, Softmax inner) {
-      Value kRow = s.loadRow(k.view, tokenOffset(k, key), element);
+      Value keyRow = e.rowOf(s, key);
+      Value kRow = s.loadRow(k.view, tokenOffset(k, keyRow), element);
       Value logit = arith::MulFOp::create(b, s.warpDot(qRow, kRow), scaleLog2);
-      Value vRow = s.loadRow(v.view, tokenOffset(v, key), element);
+      Value vRow = s.loadRow(v.view, tokenOffset(v, keyRow), element);
       return s.update(inner, logit, vRow);
     });
   });
@@ -190,7 +192,7 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
   Value outCast =
       arith::TruncFOp::create(b, VectorType::get({s.lanes}, element), outRow);
   unsigned outBytes = s.lanes * element.getIntOrFloatBitWidth() / 8;
-  vector::StoreOp::create(b, outCast, o.view, ValueRange{tokenOffset(o, token)},
+  vector::StoreOp::create(b, outCast, o.view, ValueRange{tokenOffset(o, tokenRow)},
                           /*nontemporal=*/false, llvm::MaybeAlign(outBytes));
 
   if (p.writeLse) {
@@ -206,7 +208,7 @@ gpu::GPUFuncOp buildSparseAttentionSimt(OpBuilder &builder,
     auto ifLaneZero = scf::IfOp::create(b, isLaneZero, false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifLaneZero.getThenRegion().front());
-    Value lseIndex = s.add(s.mul(e.batchHead, seqLen), token);
+    Value lseIndex = s.add(s.mul(e.batchHead, seqLen), tokenRow);
     memref::StoreOp::create(b, lse, globalView(b, arg("lse"), f32),
                             ValueRange{lseIndex});
   }

@@ -8,8 +8,8 @@
 //   tail order   grid (NQ, H, B), 256 threads: a bitonic sort per row
 //   tail values  grid (NQ, H, B), D threads: one channel each
 // Every pool, score, select and tail array is contiguous [B, H, rows, ...]
-// (workspace buffers); only reorder reads and writes the caller's strided
-// q/k/v/out.
+// (workspace buffers); only reorder and pool read the caller's strided
+// q/k/v (pool through the token order when the reorder is fused).
 //
 //===----------------------------------------------------------------------===//
 
@@ -404,6 +404,8 @@ gpu::GPUFuncOp buildPoolKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   std::vector<KernelParam> params;
   addStrided(params, ctx, "x");
   params.push_back(KernelParam::buffer(ctx, "means"));
+  if (p.tokenOrder)
+    params.push_back(KernelParam::constant(ctx, "token_order", "token_order"));
   params.push_back(KernelParam::scalar("seq_len", builder.getI32Type()));
   Signature sig = startKernel(builder, module, p.name, params, p.headDim);
   ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
@@ -419,9 +421,18 @@ gpu::GPUFuncOp buildPoolKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   Value stride = m.toIndex(sig.arg("x", 2));
   Value first = m.mul(m.blockX, m.index(p.tile));
   Value last = m.min(m.add(first, m.index(p.tile)), seqLen);
+  Value order = p.tokenOrder
+                    ? globalView(b, sig.arg("token_order"), b.getI32Type())
+                    : Value();
+  Value lastRow = m.sub(seqLen, m.index(1));
   Value sum = m.loopCarry(first, last, m.index(1), {m.f32(0)},
                           [&](Value t, ValueRange acc) -> SmallVector<Value> {
-                            Value v = m.load(x, m.add(base, m.mul(t, stride)));
+                            // Position t of the reordered sequence (the
+                            // table clamped, as in the reorder kernel).
+                            Value r = order ? m.min(m.toIndex(m.load(order, t)),
+                                                    lastRow)
+                                            : t;
+                            Value v = m.load(x, m.add(base, m.mul(r, stride)));
                             v = arith::ExtFOp::create(b, f32, v);
                             return {m.addf(acc[0], v)};
                           })[0];

@@ -46,6 +46,9 @@ struct PoolKernelParams {
   DType dtype = DType::BF16;
   int64_t headDim = 128;
   int64_t tile = 16;
+  /// Tiles of the reordered sequence read through `token_order` (position t
+  /// is row token_order[t] of x, which is in frame-major order).
+  bool tokenOrder = false;
 };
 mlir::gpu::GPUFuncOp buildPoolKernel(mlir::OpBuilder &builder,
                                      mlir::gpu::GPUModuleOp module,

@@ -275,3 +275,19 @@ func.func @adaptive_density_shape(%s: tensor<1x2x2x3xf32>) {
   %d = sattn.adaptive_density %s {adaptive = #sattn.adaptive<>, block_q = 64 : i64, group = 32 : i64, layout = #sattn.problem<heads = 2, grid = [2, 4, 8], text_tokens = 6>, selection = #sattn.selection<>} : (tensor<1x2x2x3xf32>) -> tensor<2x1xf64>
   return
 }
+
+// -----
+
+func.func @pool_order_without_layout(%x: tensor<1x1x128x64xbf16>) {
+  // expected-error @+1 {{token_order and layout come together}}
+  %m = sattn.pool %x tile 16 {token_order = #sattn.reorder<kind = hilbert2d>} : tensor<1x1x128x64xbf16> -> tensor<1x1x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @pool_order_wrong_length(%x: tensor<1x1x100x64xbf16>) {
+  // expected-error @+1 {{reads 100 tokens through a token order of 128}}
+  %m = sattn.pool %x tile 16 {token_order = #sattn.reorder<kind = hilbert2d>, layout = #sattn.problem<heads = 1, head_dim = 64, grid = [1, 8, 16]>} : tensor<1x1x100x64xbf16> -> tensor<1x1x7x64xf32>
+  return
+}

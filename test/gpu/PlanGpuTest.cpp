@@ -336,6 +336,16 @@ TEST_P(PlanGpu, MatchesFloat64ReferenceAcrossSteps) {
   checkAcrossSteps(kVariant, GetParam(), 8);
 }
 
+/// The same with reorder and unreorder kernels instead of the token order
+/// read inside the pool and attention kernels (SATTN_FUSE_REORDER=0): both
+/// forms of the pipeline stay correct.
+TEST_P(PlanGpu, MatchesFloat64ReferenceWithSeparateReorder) {
+  REQUIRE_GPU();
+  ASSERT_EQ(setenv("SATTN_FUSE_REORDER", "0", 1), 0);
+  checkAcrossSteps(kVariant, GetParam(), 8);
+  unsetenv("SATTN_FUSE_REORDER");
+}
+
 TEST_P(PlanGpu, AReuseBeforeAnyRefreshRunsAsARefresh) {
   REQUIRE_GPU();
   bool bshd = GetParam();
@@ -429,6 +439,18 @@ const NamedVariant kVariants[] = {
                     "keep": ["text", "diagonal", "first_frame"]},
       "schedule": {"dense_warmup_steps": 1, "refresh_every": 2},
       "tail": {"bins": 3}})"},
+    // The mma.sync template (sm_80 PTX, JIT-compiled for the GPU at hand)
+    // reading through a token order, B = 2.
+    {"TileOrderSm80",
+     R"({"name": "plan-tile-sm80", "problem": {"batch": 2, "heads": 2,
+        "head_dim": 64, "grid": [2, 8, 16], "text_tokens": 40,
+        "text_position": "first", "dtype": "bf16"},
+      "reorder": {"kind": "tile", "tile": [1, 4, 4]},
+      "block": {"q": 64, "k": 32},
+      "scoring": {"pool": {"q": 16, "k": 16}},
+      "selection": {"rule": "topk", "density": 0.4, "keep": ["diagonal"]},
+      "schedule": {"dense_warmup_steps": 1, "refresh_every": 2},
+      "tail": {"bins": 2}, "target": {"arch": "sm_80"}})"},
     {"LogitTopP",
      R"({"name": "plan-logit-topp", "problem": {"batch": 1, "heads": 3,
         "head_dim": 128, "grid": [4, 6, 10], "text_tokens": 24,

@@ -22,7 +22,9 @@ class CompileTest(unittest.TestCase):
             self.assertEqual(manifest["arch"], arch)
             names = [k["name"] for k in manifest["kernels"]]
             self.assertIn("sattn_sparse_attention", names)
-            self.assertEqual(names[0], "sattn_reorder")
+            # The pools read q, k, v through the token order: no reorder.
+            self.assertEqual(names[0], "sattn_pool")
+            self.assertNotIn("sattn_reorder", names)
 
     def test_dict_text_and_path_give_the_same_kernels(self):
         path = EXAMPLES / "cogvideox-5b.json"

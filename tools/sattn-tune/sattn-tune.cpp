@@ -394,6 +394,10 @@ TuningMeasurement Sweep::measureNow(const TuningParams &p) {
   JitOptions jit;
   jit.compile.arch = arch_;
   jit.compile.tuning = p;
+  // The attention kernel is timed alone, on reordered inputs; the plan's
+  // kernel with the same parameters reads through the token order instead
+  // (the same loads, one table lookup more per row).
+  jit.compile.fuseReorder = false;
   jit.driverVersion = gpu_.driverVersion;
   JitResult compiled;
   Status status = compileWithCache(shaped_, jit, compiled);

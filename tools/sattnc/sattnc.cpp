@@ -63,6 +63,13 @@ cl::opt<std::string> attentionTemplate(
              "cores, mma.sync), wgmma (sm_90a tensor cores) or simt "
              "(portable, no tensor cores; for debugging)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<bool> fuseReorder(
+    "fuse-reorder",
+    cl::desc("Read q, k, v and write the output through the token order in "
+             "the pool and attention kernels (the default); "
+             "--fuse-reorder=false runs reorder and unreorder kernels over "
+             "them instead"),
+    cl::init(true), cl::cat(category));
 cl::OptionCategory tuning("sattnc tile parameters (the autotuner's knobs)");
 cl::opt<int64_t> keyTile("key-tile",
                          cl::desc("Keys per shared-memory tile: 32, 64, 128 "
@@ -226,6 +233,7 @@ int main(int argc, char **argv) {
   options.tuning.keyTile = keyTile;
   options.tuning.stages = stages;
   options.tuning.warpRows = warpRows;
+  options.fuseReorder = fuseReorder;
   if (std::string problem = options.tuning.problem(); !problem.empty())
     fail("--" + problem);
   auto start = std::chrono::steady_clock::now();
