@@ -484,6 +484,8 @@ struct SattnInstantiateKernelsPass
     p.name = uniqueName(symbols, "sattn_tail");
     gpu::GPUFuncOp order = buildTailOrderKernel(builder, kernels, p);
     symbols.insert(order);
+    gpu::GPUFuncOp sums = buildTailSumsKernel(builder, kernels, p);
+    symbols.insert(sums);
     gpu::GPUFuncOp values = buildTailValuesKernel(builder, kernels, p);
     symbols.insert(values);
     // The bins' membership is part of the mask; their keys and values
@@ -505,9 +507,27 @@ struct SattnInstantiateKernelsPass
                    {tiles, "H", "B"}, 0);
       values->setAttr("sattn.when", builder.getStringAttr("sparse"));
     }
+    {
+      // One thread per 16-byte chunk of the f16 sums, keys and values.
+      int64_t numGroups = scores.getDimSize(3);
+      int64_t copies = 2 * tailSumsWidth(p) / 8, threads = TailKernelParams::kThreads;
+      std::string blocks = "ceildiv(ceildiv(S, " + std::to_string(p.group) +
+                           ") * " + std::to_string(copies) + ", " +
+                           std::to_string(threads) + ")";
+      recordLaunch(sums, "tail_bins",
+                   {(numGroups * copies + threads - 1) / threads,
+                    scores.getDimSize(1), scores.getDimSize(0)},
+                   {blocks, "H", "B"}, 0);
+      sums->setAttr("sattn.when", builder.getStringAttr("sparse"));
+    }
     SmallVector<int64_t> scratchShape(scores.getShape());
     setScratch(order, "bin_of", scratchShape, "i8");
     setScratch(values, "bin_of", scratchShape, "i8");
+    SmallVector<int64_t> sumsShape = {scores.getDimSize(0),
+                                      scores.getDimSize(1), 2,
+                                      scores.getDimSize(3), tailSumsWidth(p)};
+    setScratch(sums, "tail_sums", sumsShape, "f16");
+    setScratch(values, "tail_sums", sumsShape, "f16");
     auto sources = operandSources(op,
                                   {{"scores", 0},
                                    {"groups", 1},
@@ -518,8 +538,9 @@ struct SattnInstantiateKernelsPass
                                    {"tail_values", 1},
                                    {"tail_log_counts", 2}});
     bindBuffers(order, sources);
+    bindBuffers(sums, sources);
     bindBuffers(values, sources);
-    recordKernels(op, kernels, {order, values});
+    recordKernels(op, kernels, {order, sums, values});
     return success();
   }
 

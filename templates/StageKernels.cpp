@@ -19,6 +19,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -1489,11 +1490,92 @@ gpu::GPUFuncOp buildTailOrderKernel(OpBuilder &builder,
 
 int64_t tailRowsPerCta(const TailKernelParams &) { return 64; }
 
+int64_t tailSumsWidth(const TailKernelParams &p) { return p.headDim + 16; }
+
+/// The operand the values kernel multiplies, made once per step:
+/// sums[t][g] = (n_g * mean_g (D halves), n_g, 15 zeros) as f16, for keys
+/// (t = 0) and values (t = 1), [B, H, 2, G, D + 16]; one thread per 16-byte
+/// chunk of a row.
+gpu::GPUFuncOp buildTailSumsKernel(OpBuilder &builder, gpu::GPUModuleOp module,
+                                   const TailKernelParams &p) {
+  MLIRContext *ctx = builder.getContext();
+  std::vector<KernelParam> params = {KernelParam::buffer(ctx, "key_means"),
+                                     KernelParam::buffer(ctx, "value_means"),
+                                     KernelParam::scratch(ctx, "tail_sums")};
+  const int64_t threads = TailKernelParams::kThreads;
+  Signature sig =
+      startKernel(builder, module, p.name + "_sums", params, threads);
+  ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
+  b.setInsertionPointToStart(&sig.func.getBody().front());
+  CtaBuilder m(b, sig.func, threads);
+  Type f32 = b.getF32Type(), f16 = b.getF16Type();
+  const int64_t numGroups = ceilDiv(p.seqLen, p.group), d = p.headDim;
+  const int64_t width = tailSumsWidth(p), chunks = width / 8;
+
+  Value means[2] = {globalView(b, sig.arg("key_means"), f32),
+                    globalView(b, sig.arg("value_means"), f32)};
+  Value sums = globalView(b, sig.arg("tail_sums"), f16);
+  Value i = m.add(m.mul(m.blockX, m.index(threads)), m.tid);
+  Value perTensor = m.index(numGroups * chunks);
+  m.ifThen(m.ult(i, m.mul(perTensor, m.index(2))), [&] {
+    Value tensor = m.div(i, perTensor);
+    Value within = m.rem(i, perTensor);
+    Value g = m.div(within, m.index(chunks));
+    Value c = m.rem(within, m.index(chunks));
+    Value n = m.indexToF32(m.min(
+        m.index(p.group), m.sub(m.index(p.seqLen), m.mul(g, m.index(p.group)))));
+    auto vec8 = VectorType::get({8}, f16);
+    auto vec4 = VectorType::get({4}, f32);
+    Value isMean = m.ult(c, m.index(d / 8));
+    Value zero8 = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(vec8, b.getF16FloatAttr(0)));
+    Value chunk = m.ifElse(isMean, vec8, [&] {
+      // n * mean of the key or value means.
+      Value at = m.add(m.mul(m.add(m.mul(m.batchHead, m.index(numGroups)), g),
+                             m.index(d)),
+                       m.mul(m.min(c, m.index(d / 8 - 1)), m.index(8)));
+      Value isKeys = m.cmpi(arith::CmpIPredicate::eq, tensor, m.index(0));
+      Value from = arith::SelectOp::create(b, isKeys, means[0], means[1]);
+      Value out = zero8;
+      for (int64_t half = 0; half < 2; ++half) {
+        Value offset = m.add(at, m.index(4 * half));
+        Value x = vector::LoadOp::create(b, vec4, from, ValueRange{offset});
+        for (int64_t e = 0; e < 4; ++e) {
+          Value scaled = m.mulf(
+              vector::ExtractOp::create(b, x, ArrayRef<int64_t>{e}), n);
+          out = vector::InsertOp::create(
+              b, arith::TruncFOp::create(b, f16, scaled), out,
+              ArrayRef<int64_t>{4 * half + e});
+        }
+      }
+      return out;
+    }, [&] {
+      // The count column (chunk d / 8, element 0), then zeros.
+      Value first = m.cmpi(arith::CmpIPredicate::eq, c, m.index(d / 8));
+      Value count = m.select(first, arith::TruncFOp::create(b, f16, n),
+                             arith::ConstantOp::create(
+                                 b, b.getF16FloatAttr(0)));
+      return vector::InsertOp::create(b, count, zero8, ArrayRef<int64_t>{0})
+          .getResult();
+    });
+    Value row = m.add(m.mul(m.add(m.mul(m.batchHead, m.index(2)), tensor),
+                            m.index(numGroups)),
+                      g);
+    vector::StoreOp::create(b, chunk, sums,
+                            ValueRange{m.add(m.mul(row, m.index(width)),
+                                             m.mul(c, m.index(8)))},
+                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+  });
+  gpu::ReturnOp::create(b);
+  return sig.func;
+}
+
 /// Per bin b, a product on tensor cores: sums[row, :] = sum over groups g
-/// with bin_of[row, g] == b of n_g * mean_g[:], A = the 0/1 membership
-/// (built in registers from bin_of), B = n_g * mean_g (f16, staged through
-/// shared memory transposed, with one more column of n_g that gives the
-/// bin's token count). One CTA per (64 query blocks, bin); warps 0-3 sum
+/// with bin_of[row, g] == b of (n_g * mean_g, n_g), A = the 0/1 membership
+/// (built in registers from bin_of), B = the f16 rows of the sums kernel,
+/// brought into shared memory 32 groups at a time by cp.async (two stages)
+/// and read with ldmatrix.trans; the column after the D channels gives the
+/// bin's token count. One CTA per (64 query blocks, bin); warps 0-3 sum
 /// keys, 4-7 values, 16 query blocks each.
 gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
                                      gpu::GPUModuleOp module,
@@ -1501,12 +1583,11 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
   MLIRContext *ctx = builder.getContext();
   std::vector<KernelParam> params = {
       KernelParam::scratch(ctx, "bin_of"),
-      KernelParam::buffer(ctx, "key_means"),
-      KernelParam::buffer(ctx, "value_means"),
+      KernelParam::scratch(ctx, "tail_sums"),
       KernelParam::buffer(ctx, "tail_keys"),
       KernelParam::buffer(ctx, "tail_values"),
       KernelParam::buffer(ctx, "tail_log_counts")};
-  const int64_t threads = 256, rows = tailRowsPerCta(p);
+  const int64_t threads = TailKernelParams::kThreads, rows = tailRowsPerCta(p);
   Signature sig = startKernel(builder, module, p.name + "_values", params,
                               threads);
   ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
@@ -1515,21 +1596,23 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
   Type f32 = b.getF32Type(), f16 = b.getF16Type(), i8 = b.getI8Type();
   const int64_t numGroups = ceilDiv(p.seqLen, p.group), d = p.headDim;
   const int64_t numBlocks = ceilDiv(p.seqLen, p.blockQ), bins = p.bins;
-  const int64_t chunk = 32, pitch = chunk + 8; // groups per stage; halves
-  const int64_t nTiles = d / 8 + 1;            // + the count column
+  const int64_t width = tailSumsWidth(p), chunkCopies = width / 8;
+  // Groups per stage; shared rows of width halves padded to an odd number
+  // of 16-byte units, so that the 8 rows of an ldmatrix hit distinct banks.
+  const int64_t chunk = 32, pitch = width + 8;
+  const int64_t nTiles = width / 8; // D / 8 channel tiles, the count tile, 1
+  const int64_t countTile = d / 8;
 
   Value binOf = globalView(b, sig.arg("bin_of"), i8);
-  Value means[2] = {globalView(b, sig.arg("key_means"), f32),
-                    globalView(b, sig.arg("value_means"), f32)};
+  Value sums = globalView(b, sig.arg("tail_sums"), f16);
   Value outs[2] = {globalView(b, sig.arg("tail_keys"), f32),
                    globalView(b, sig.arg("tail_values"), f32)};
   Value tailLogCounts = globalView(b, sig.arg("tail_log_counts"), f32);
-  // Transposed stages [channel (d, then the count row and 7 zero rows)]
-  // [group], one for keys, one for values.
-  Value stage[2] = {m.shared((d + 8) * pitch, f16),
-                    m.shared((d + 8) * pitch, f16)};
+  // [stage][tensor][group][pitch] halves.
+  const int64_t tensorHalves = chunk * pitch;
+  Value staged = m.shared(2 * 2 * tensorHalves, f16);
 
-  Value role = m.div(m.warp, m.index(4));      // 0 keys, 1 values
+  Value role = m.div(m.warp, m.index(4)); // 0 keys, 1 values
   Value mWarp = m.rem(m.warp, m.index(4));
   Value group = m.div(m.lane, m.index(4)), quad = m.rem(m.lane, m.index(4));
   // grid.x = row tiles x bins: each CTA sums one bin of `rows` rows.
@@ -1540,150 +1623,164 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
       m.add(firstBlock,
             m.add(m.mul(mWarp, m.index(16)), m.add(group, m.index(8))))};
   Value rowBase = m.mul(m.batchHead, m.index(numBlocks));
-  Value groupBase = m.mul(m.batchHead, m.index(numGroups));
-  Value isKeys = m.cmpi(arith::CmpIPredicate::eq, role, m.index(0));
+  Value sumsBase = m.mul(m.mul(m.batchHead, m.index(2 * numGroups)),
+                         m.index(width));
   Value zeroH = arith::ConstantOp::create(b, b.getF16FloatAttr(0));
   Value oneH = arith::ConstantOp::create(b, b.getF16FloatAttr(1));
   auto f16x2 = VectorType::get({2}, f16);
+  const int64_t numChunks = ceilDiv(numGroups, chunk);
 
-  auto stageChunk = [&](Value g0) {
-    m.barrier();
-    // Means times counts, 4 channels a thread, both tensors.
-    m.forThreads(m.index(chunk * d / 4), [&](Value i) {
-      Value gl = m.div(i, m.index(d / 4));
-      Value e = m.mul(m.rem(i, m.index(d / 4)), m.index(4));
-      Value g = m.add(g0, gl);
+  // cp.async of chunk `c` (groups c*32 ...) of both tensors into stage `s`;
+  // groups past the end are zero-filled.
+  auto issueChunk = [&](Value c, Value s) {
+    m.forThreads(m.index(2 * chunk * chunkCopies), [&](Value i) {
+      Value tensor = m.div(i, m.index(chunk * chunkCopies));
+      Value within = m.rem(i, m.index(chunk * chunkCopies));
+      Value gl = m.div(within, m.index(chunkCopies));
+      Value piece = m.rem(within, m.index(chunkCopies));
+      Value g = m.add(m.mul(c, m.index(chunk)), gl);
       Value valid = m.ult(g, m.index(numGroups));
       Value safe = m.select(valid, g, m.index(0));
-      Value n = m.indexToF32(m.min(
-          m.index(p.group),
-          m.sub(m.index(p.seqLen), m.mul(safe, m.index(p.group)))));
-      n = m.select(valid, n, m.f32(0));
-      Value at = m.add(m.mul(m.add(groupBase, safe), m.index(d)), e);
-      for (int t = 0; t < 2; ++t) {
-        Value v = vector::LoadOp::create(b, VectorType::get({4}, f32),
-                                         means[t], ValueRange{at});
-        for (int64_t c = 0; c < 4; ++c) {
-          Value x = vector::ExtractOp::create(b, v, ArrayRef<int64_t>{c});
-          Value h = arith::TruncFOp::create(b, f16, m.mulf(x, n));
-          m.store(h, stage[t],
-                  m.add(m.mul(m.add(e, m.index(c)), m.index(pitch)), gl));
-        }
-      }
+      Value src = m.add(
+          m.add(sumsBase,
+                m.mul(m.add(m.mul(tensor, m.index(numGroups)), safe),
+                      m.index(width))),
+          m.mul(piece, m.index(8)));
+      Value dst = m.add(
+          m.add(m.mul(m.add(m.mul(s, m.index(2)), tensor),
+                      m.index(tensorHalves)),
+                m.mul(gl, m.index(pitch))),
+          m.mul(piece, m.index(8)));
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(ctx), staged, ValueRange{dst},
+          sums, ValueRange{src}, b.getIndexAttr(8),
+          m.select(valid, m.index(8), m.index(0)), b.getUnitAttr());
     });
-    // The count row and the zero rows after it.
-    m.forThreads(m.index(8 * chunk), [&](Value i) {
-      Value r = m.div(i, m.index(chunk)), gl = m.rem(i, m.index(chunk));
-      Value g = m.add(g0, gl);
-      Value valid = m.andi(m.ult(g, m.index(numGroups)),
-                           m.cmpi(arith::CmpIPredicate::eq, r, m.index(0)));
-      Value safe = m.select(m.ult(g, m.index(numGroups)), g, m.index(0));
-      Value n = m.indexToF32(m.min(
-          m.index(p.group),
-          m.sub(m.index(p.seqLen), m.mul(safe, m.index(p.group)))));
-      Value h = m.select(valid, arith::TruncFOp::create(b, f16, n), zeroH);
-      Value at = m.add(m.mul(m.add(m.index(d), r), m.index(pitch)), gl);
-      m.store(h, stage[0], at);
-      m.store(h, stage[1], at);
-    });
-    m.barrier();
+    NVVM::CpAsyncCommitGroupOp::create(b);
   };
 
-  {
-    Value bin8 = arith::TruncIOp::create(b, i8, m.indexToI32(bin));
-    // A: 1 where the group is in this bin (rows, groups past the end: 0).
-    auto member = [&](int r, Value g) {
-      Value valid = m.andi(m.ult(rowOf[r], m.index(numBlocks)),
-                           m.ult(g, m.index(numGroups)));
-      Value safeRow = m.select(valid, rowOf[r], m.index(0));
-      Value safeG = m.select(valid, g, m.index(0));
-      Value v = m.load(binOf, m.add(m.mul(m.add(rowBase, safeRow),
-                                          m.index(numGroups)),
-                                    safeG));
-      return m.select(
-          m.andi(valid, m.cmpi(arith::CmpIPredicate::eq, v, bin8)), oneH,
-          zeroH);
-    };
-    auto pair = [&](int r, Value g) {
-      Value v = arith::ConstantOp::create(
-          b, DenseElementsAttr::get(f16x2, b.getF16FloatAttr(0)));
-      v = vector::InsertOp::create(b, member(r, g), v, ArrayRef<int64_t>{0});
-      v = vector::InsertOp::create(b, member(r, m.add(g, m.index(1))), v,
-                                   ArrayRef<int64_t>{1});
-      return v;
-    };
-    SmallVector<Value> init(nTiles * 4, m.f32(0));
-    SmallVector<Value> acc = m.loopCarry(
-        m.index(0), m.index(numGroups), m.index(chunk), init,
-        [&](Value g0, ValueRange in) -> SmallVector<Value> {
-          stageChunk(g0);
-          SmallVector<Value> c(in.begin(), in.end());
-          for (int64_t kk = 0; kk < chunk / 16; ++kk) {
-            Value k0 = m.add(m.add(g0, m.index(kk * 16)),
-                             m.mul(quad, m.index(2)));
-            Value k8 = m.add(k0, m.index(8));
-            SmallVector<Value> a = {pair(0, k0), pair(1, k0), pair(0, k8),
-                                    pair(1, k8)};
-            Value kLocal = m.add(m.index(kk * 16), m.mul(quad, m.index(2)));
-            for (int64_t nt = 0; nt < nTiles; ++nt) {
-              Value channel = m.add(m.index(nt * 8), group);
-              SmallVector<Value> bFrag;
-              for (int64_t off : {0, 8}) {
-                Value at = m.add(m.mul(channel, m.index(pitch)),
-                                 m.add(kLocal, m.index(off)));
-                Value fromKeys = vector::LoadOp::create(b, f16x2, stage[0],
-                                                        ValueRange{at});
-                Value fromValues = vector::LoadOp::create(b, f16x2, stage[1],
-                                                          ValueRange{at});
-                bFrag.push_back(m.select(isKeys, fromKeys, fromValues));
-              }
+  Value bin8 = arith::TruncIOp::create(b, i8, m.indexToI32(bin));
+  // A: 1 where the group is in this bin (rows, groups past the end: 0).
+  auto member = [&](int r, Value g) {
+    Value valid = m.andi(m.ult(rowOf[r], m.index(numBlocks)),
+                         m.ult(g, m.index(numGroups)));
+    Value safeRow = m.select(valid, rowOf[r], m.index(0));
+    Value safeG = m.select(valid, g, m.index(0));
+    Value v = m.load(binOf, m.add(m.mul(m.add(rowBase, safeRow),
+                                        m.index(numGroups)),
+                                  safeG));
+    return m.select(
+        m.andi(valid, m.cmpi(arith::CmpIPredicate::eq, v, bin8)), oneH,
+        zeroH);
+  };
+  auto pair = [&](int r, Value g) {
+    Value v = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(f16x2, b.getF16FloatAttr(0)));
+    v = vector::InsertOp::create(b, member(r, g), v, ArrayRef<int64_t>{0});
+    v = vector::InsertOp::create(b, member(r, m.add(g, m.index(1))), v,
+                                 ArrayRef<int64_t>{1});
+    return v;
+  };
+  // ldmatrix.x4.trans lanes: rows (groups) lane % 8 (+8 for matrices 1, 3),
+  // columns +8 for matrices 2, 3: the B fragments of two n8 tiles.
+  Value ldMatrix = m.div(m.lane, m.index(8));
+  Value bLane = m.add(
+      m.mul(m.add(m.rem(m.lane, m.index(8)),
+                  m.mul(m.rem(ldMatrix, m.index(2)), m.index(8))),
+            m.index(pitch)),
+      m.mul(m.div(ldMatrix, m.index(2)), m.index(8)));
+
+  issueChunk(m.index(0), m.index(0));
+  SmallVector<Value> init(nTiles * 4, m.f32(0));
+  SmallVector<Value> acc = m.loopCarry(
+      m.index(0), m.index(numChunks), m.index(1), init,
+      [&](Value c, ValueRange in) -> SmallVector<Value> {
+        Value next = m.add(c, m.index(1));
+        Value stage = m.rem(c, m.index(2));
+        // The next chunk in flight (an empty group past the last) while
+        // this one is multiplied.
+        m.ifThen(m.ult(next, m.index(numChunks)), [&] {
+          issueChunk(next, m.rem(next, m.index(2)));
+        });
+        m.ifThen(m.cmpi(arith::CmpIPredicate::uge, next, m.index(numChunks)),
+                 [&] { NVVM::CpAsyncCommitGroupOp::create(b); });
+        NVVM::CpAsyncWaitGroupOp::create(b, 1);
+        m.barrier();
+        Value base = m.add(
+            m.mul(m.add(m.mul(stage, m.index(2)), role), m.index(tensorHalves)),
+            bLane);
+        Value g0 = m.mul(c, m.index(chunk));
+        SmallVector<Value> acc(in.begin(), in.end());
+        for (int64_t kk = 0; kk < chunk / 16; ++kk) {
+          Value k0 = m.add(m.add(g0, m.index(kk * 16)),
+                           m.mul(quad, m.index(2)));
+          Value k8 = m.add(k0, m.index(8));
+          SmallVector<Value> a = {pair(0, k0), pair(1, k0), pair(0, k8),
+                                  pair(1, k8)};
+          for (int64_t nt = 0; nt < nTiles; nt += 2) {
+            auto type = VectorType::get({4, 2}, f16);
+            Value tiles = nvgpu::LdMatrixOp::create(
+                b, type, staged,
+                ValueRange{m.add(base, m.index(16 * kk * pitch + 8 * nt))},
+                /*transpose=*/true, /*numTiles=*/4);
+            SmallVector<Value> frag;
+            for (int64_t i = 0; i < 4; ++i)
+              frag.push_back(
+                  vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
+            for (int64_t half = 0; half < 2; ++half) {
               auto resultType =
                   LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
-              SmallVector<Value> cIn(c.begin() + nt * 4,
-                                     c.begin() + nt * 4 + 4);
+              int64_t t = nt + half;
+              SmallVector<Value> cIn(acc.begin() + t * 4,
+                                     acc.begin() + t * 4 + 4);
               Value result = NVVM::MmaOp::create(
-                  b, resultType, a, bFrag, cIn, ArrayRef<int64_t>{16, 8, 16},
-                  std::nullopt, std::nullopt,
+                  b, resultType, a, {frag[2 * half], frag[2 * half + 1]}, cIn,
+                  ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
                   std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::f16,
                                                 NVVM::MMATypes::f16},
                   std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                                  NVVM::MMALayout::col});
               for (int64_t i = 0; i < 4; ++i)
-                c[nt * 4 + i] = LLVM::ExtractValueOp::create(b, result, i);
+                acc[t * 4 + i] = LLVM::ExtractValueOp::create(b, result, i);
             }
           }
-          return c;
-        });
-    // The count: column 0 of the last tile, held by the quad's lane 0.
-    Value quadLead = m.mul(group, m.index(4));
-    for (int r = 0; r < 2; ++r) {
-      Value n = acc[(nTiles - 1) * 4 + 2 * r];
-      n = gpu::ShuffleOp::create(b, n, m.indexToI32(quadLead), m.i32(32),
-                                 gpu::ShuffleMode::IDX)
-              .getShuffleResult();
-      Value nonEmpty = m.cmpf(arith::CmpFPredicate::OGT, n, m.f32(0));
-      Value inverse = m.select(nonEmpty, m.divf(m.f32(1), n), m.f32(0));
-      m.ifThen(m.ult(rowOf[r], m.index(numBlocks)), [&] {
-        Value slot = m.add(m.mul(m.add(rowBase, rowOf[r]), m.index(bins)),
-                           bin);
-        for (int64_t nt = 0; nt + 1 < nTiles; ++nt)
-          for (int64_t h = 0; h < 2; ++h) {
-            Value col = m.add(m.index(nt * 8 + h),
-                              m.mul(quad, m.index(2)));
-            Value at = m.add(m.mul(slot, m.index(d)), col);
-            Value v = m.mulf(acc[nt * 4 + 2 * r + h], inverse);
-            m.ifThen(isKeys, [&] { m.store(v, outs[0], at); });
-            m.ifThen(m.cmpi(arith::CmpIPredicate::ne, role, m.index(0)),
-                     [&] { m.store(v, outs[1], at); });
-          }
-        Value writer = m.andi(isKeys, m.cmpi(arith::CmpIPredicate::eq, quad,
-                                             m.index(0)));
-        m.ifThen(writer, [&] {
-          m.store(m.select(nonEmpty, m.ln(n), m.f32(-INFINITY)),
-                  tailLogCounts, slot);
-        });
+        }
+        // The stage is refilled two chunks on.
+        m.barrier();
+        return acc;
       });
-    }
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+
+  // The count: column 0 of the count tile, held by the quad's lane 0.
+  Value isKeys = m.cmpi(arith::CmpIPredicate::eq, role, m.index(0));
+  Value quadLead = m.mul(group, m.index(4));
+  for (int r = 0; r < 2; ++r) {
+    Value n = acc[countTile * 4 + 2 * r];
+    n = gpu::ShuffleOp::create(b, n, m.indexToI32(quadLead), m.i32(32),
+                               gpu::ShuffleMode::IDX)
+            .getShuffleResult();
+    Value nonEmpty = m.cmpf(arith::CmpFPredicate::OGT, n, m.f32(0));
+    Value inverse = m.select(
+        nonEmpty, NVVM::RcpApproxFtzF32Op::create(b, f32, n), m.f32(0));
+    m.ifThen(m.ult(rowOf[r], m.index(numBlocks)), [&] {
+      Value slot =
+          m.add(m.mul(m.add(rowBase, rowOf[r]), m.index(bins)), bin);
+      for (int64_t nt = 0; nt < countTile; ++nt)
+        for (int64_t h = 0; h < 2; ++h) {
+          Value col = m.add(m.index(nt * 8 + h), m.mul(quad, m.index(2)));
+          Value at = m.add(m.mul(slot, m.index(d)), col);
+          Value v = m.mulf(acc[nt * 4 + 2 * r + h], inverse);
+          m.ifThen(isKeys, [&] { m.store(v, outs[0], at); });
+          m.ifThen(m.cmpi(arith::CmpIPredicate::ne, role, m.index(0)),
+                   [&] { m.store(v, outs[1], at); });
+        }
+      Value writer = m.andi(
+          isKeys, m.cmpi(arith::CmpIPredicate::eq, quad, m.index(0)));
+      m.ifThen(writer, [&] {
+        m.store(m.select(nonEmpty, m.ln(n), m.f32(-INFINITY)), tailLogCounts,
+                slot);
+      });
+    });
   }
   gpu::ReturnOp::create(b);
   return sig.func;

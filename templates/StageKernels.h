@@ -165,6 +165,11 @@ int64_t tailRowsPerCta(const TailKernelParams &p);
 mlir::gpu::GPUFuncOp buildTailOrderKernel(mlir::OpBuilder &builder,
                                           mlir::gpu::GPUModuleOp module,
                                           const TailKernelParams &p);
+/// Halves per row of the values kernel's operand: D sums, the count, zeros.
+int64_t tailSumsWidth(const TailKernelParams &p);
+mlir::gpu::GPUFuncOp buildTailSumsKernel(mlir::OpBuilder &builder,
+                                         mlir::gpu::GPUModuleOp module,
+                                         const TailKernelParams &p);
 mlir::gpu::GPUFuncOp buildTailValuesKernel(mlir::OpBuilder &builder,
                                            mlir::gpu::GPUModuleOp module,
                                            const TailKernelParams &p);

@@ -15,7 +15,7 @@
 // CHECK: sattn.pool {{.*}}sattn.kernels = [@sattn_kernels::@sattn_pool]
 // CHECK: sattn.score {{.*}}sattn.kernels = [@sattn_kernels::@sattn_score]
 // CHECK: sattn.select {{.*}}sattn.kernels = [@sattn_kernels::@sattn_select]
-// CHECK: sattn.tail_bins {{.*}}sattn.kernels = [@sattn_kernels::@sattn_tail_order, @sattn_kernels::@sattn_tail_values]
+// CHECK: sattn.tail_bins {{.*}}sattn.kernels = [@sattn_kernels::@sattn_tail_order, @sattn_kernels::@sattn_tail_sums, @sattn_kernels::@sattn_tail_values]
 // CHECK: sattn.unreorder {{.*}}sattn.kernels = [@sattn_kernels::@sattn_unreorder]
 
 // Reorder: a gather through the runtime's token_order table, every step.
@@ -52,11 +52,17 @@
 // Means for the tail bins every sparse step.
 // CHECK: gpu.func @sattn_pool_2(
 // CHECK-SAME: sattn.when = "sparse"
-// Tail bins: membership (bin_of) at a refresh, values every sparse step,
-// one CTA per (64 query blocks, bin).
+// Tail bins: membership (bin_of) at a refresh; every sparse step the f16
+// count-weighted sums of the group means (keys and values, the count
+// column, 15 zeros: 144 halves a row), then one CTA per (64 query blocks,
+// bin) for the values.
 // CHECK: gpu.func @sattn_tail_order(
 // CHECK-SAME: {sattn.param = {dtype = "i8", name = "bin_of", role = "buffer", scratch, shape = [1, 2, 3, 9]}}
 // CHECK-SAME: sattn.when = "refresh"
+// CHECK: gpu.func @sattn_tail_sums(
+// CHECK-SAME: {sattn.param = {dtype = "f16", name = "tail_sums", role = "buffer", scratch, shape = [1, 2, 2, 9, 144]}}
+// CHECK-SAME: sattn.grid = array<i64: 2, 2, 1>, sattn.grid_formula = ["ceildiv(ceildiv(S, 32) * 36, 256)", "H", "B"]
+// CHECK-SAME: sattn.when = "sparse"
 // CHECK: gpu.func @sattn_tail_values(
 // CHECK-SAME: {sattn.param = {dtype = "i8", name = "bin_of", role = "buffer", scratch, shape = [1, 2, 3, 9]}}
 // CHECK-SAME: sattn.grid = array<i64: 4, 2, 1>, sattn.grid_formula = ["ceildiv(S, 8192) * 4", "H", "B"]
