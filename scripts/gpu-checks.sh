@@ -3,7 +3,7 @@
 # scripts/gpu-bundle.sh. Each named group writes its logs and JSON results
 # under $OUT (default: out-gpu) and prints a summary line.
 #
-#   scripts/gpu-checks.sh tests sanitize plan library bench tune-test
+#   scripts/gpu-checks.sh tests sanitize plan sanitize-plan library bench tune-test
 #   scripts/gpu-checks.sh sweeps        # sattn-tune on wan2.1-480p and
 #                                       # cogvideox-5b at 10 % and 50 %
 #                                       # (SWEEP_VARIANTS, SWEEP_BUDGET)
@@ -67,6 +67,20 @@ group_sanitize() {
     "$carry/bin/SparseAttentionGpuTest" --gtest_filter="${SANITIZE_FILTER:-*_S128_*}" \
     >"$out/racecheck.log" 2>&1
   echo "racecheck: rc=$? $(tail -1 "$out/racecheck.log")"
+}
+
+# The pipeline's kernels (pool, score, select, tail bins, the attention
+# kernel through the token order) under memcheck and racecheck: the plan
+# tests' small variants.
+group_sanitize_plan() {
+  local tool
+  for tool in memcheck racecheck; do
+    SATTN_GPU_KERNELS=$carry/gpu-kernels compute-sanitizer --tool $tool \
+      --error-exitcode 9 "$carry/bin/PlanGpuTest" \
+      --gtest_filter="${SANITIZE_PLAN_FILTER:-*Variants*:*ReferenceAcrossSteps/BHSD}" \
+      >"$out/plan-$tool.log" 2>&1
+    echo "plan $tool: rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/plan-$tool.log" | tail -1)"
+  done
 }
 
 group_plan() {

@@ -2,7 +2,8 @@
 //
 // Thread-block shapes:
 //   reorder      grid (ceil(S/32), H, B), 128 threads: 16-byte row chunks
-//   pool         grid (ceil(S/tile), H, B), D threads: one channel each
+//   pool         grid (ceil(S/tile), H, B), D threads: 16-byte row chunks,
+//                eight rows at a time
 //   score        grid (NQ, H, B), 256 threads: key tiles / groups strided
 //   select       grid (NQ, H, B), 256 threads: a bitonic sort per row
 //   tail order   grid (NQ, H, B), 256 threads: a bitonic sort per row
@@ -414,11 +415,18 @@ gpu::GPUFuncOp buildPoolKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   CtaBuilder m(b, sig.func, p.headDim);
   Type half = halfType(b, p.dtype), f32 = b.getF32Type();
 
+  // Eight rows at a time: thread (sub, chunk) loads 16 bytes (8 channels)
+  // of rows sub, sub + 8, ... of the tile (all issued before they are
+  // summed: the loop is unrolled), then the eight partial sums of each
+  // channel meet in shared memory.
+  const int64_t chunks = p.headDim / 8, parallel = p.headDim / chunks;
   Value seqLen = m.toIndex(sig.arg("seq_len"));
   Value x = globalView(b, sig.arg("x"), half);
+  Value chunk = m.rem(m.tid, m.index(chunks));
+  Value sub = m.div(m.tid, m.index(chunks));
   Value base = m.add(m.add(m.mul(m.batch, m.toIndex(sig.arg("x", 0))),
                            m.mul(m.head, m.toIndex(sig.arg("x", 1)))),
-                     m.tid);
+                     m.mul(chunk, m.index(8)));
   Value stride = m.toIndex(sig.arg("x", 2));
   Value first = m.mul(m.blockX, m.index(p.tile));
   Value last = m.min(m.add(first, m.index(p.tile)), seqLen);
@@ -426,18 +434,41 @@ gpu::GPUFuncOp buildPoolKernel(OpBuilder &builder, gpu::GPUModuleOp module,
                     ? globalView(b, sig.arg("token_order"), b.getI32Type())
                     : Value();
   Value lastRow = m.sub(seqLen, m.index(1));
-  Value sum = m.loopCarry(first, last, m.index(1), {m.f32(0)},
-                          [&](Value t, ValueRange acc) -> SmallVector<Value> {
-                            // Position t of the reordered sequence (the
-                            // table clamped, as in the reorder kernel).
-                            Value r = order ? m.min(m.toIndex(m.load(order, t)),
-                                                    lastRow)
-                                            : t;
-                            Value v = m.load(x, m.add(base, m.mul(r, stride)));
-                            v = arith::ExtFOp::create(b, f32, v);
-                            return {m.addf(acc[0], v)};
-                          })[0];
-  Value mean = m.divf(sum, m.indexToF32(m.sub(last, first)));
+  auto vec8 = VectorType::get({8}, half);
+  auto vec8f = VectorType::get({8}, f32);
+  Value sum = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(vec8f, b.getF32FloatAttr(0)));
+  SmallVector<std::pair<Value, Value>> rows; // (valid, row)
+  for (int64_t j = 0; j < ceilDiv(p.tile, parallel); ++j) {
+    Value t = m.add(m.add(first, sub), m.index(j * parallel));
+    Value valid = m.andi(m.ult(t, last),
+                         m.ult(m.add(sub, m.index(j * parallel)),
+                               m.index(p.tile)));
+    Value safe = m.select(valid, t, first);
+    // Position t of the reordered sequence (the table clamped, as in the
+    // reorder kernel).
+    Value r = order ? m.min(m.toIndex(m.load(order, safe)), lastRow) : safe;
+    rows.push_back({valid, r});
+  }
+  for (auto [valid, r] : rows) {
+    Value v = vector::LoadOp::create(b, vec8, x,
+                                     ValueRange{m.add(base, m.mul(r, stride))},
+                                     /*nontemporal=*/false,
+                                     llvm::MaybeAlign(16));
+    Value widened = arith::ExtFOp::create(b, vec8f, v);
+    sum = m.select(valid, arith::AddFOp::create(b, sum, widened), sum);
+  }
+  Value partial = m.shared(parallel * p.headDim, f32);
+  vector::StoreOp::create(
+      b, sum, partial,
+      ValueRange{m.add(m.mul(sub, m.index(p.headDim)),
+                       m.mul(chunk, m.index(8)))});
+  m.barrier();
+  Value total = m.f32(0);
+  for (int64_t i = 0; i < parallel; ++i)
+    total = m.addf(total,
+                   m.load(partial, m.add(m.index(i * p.headDim), m.tid)));
+  Value mean = m.divf(total, m.indexToF32(m.sub(last, first)));
   Value means = globalView(b, sig.arg("means"), f32);
   m.store(mean, means, m.add(m.mul(m.row, m.index(p.headDim)), m.tid));
   gpu::ReturnOp::create(b);
@@ -1132,10 +1163,12 @@ gpu::GPUFuncOp buildSelectKernel(OpBuilder &builder, gpu::GPUModuleOp module,
     const int64_t per = std::max<int64_t>(1, padded / threads);
     Value partial = m.shared(threads, f32);
     Value first = m.mul(m.tid, m.index(per));
+    // Reads only key t, which the calling thread owns (t < padded): a safe
+    // index elsewhere would read a key another thread is overwriting
+    // (racecheck reported it, though the value was discarded).
     auto shareAt = [&](Value t) {
       Value inRanking = m.ult(t, available);
-      Value safe = m.select(inRanking, t, m.index(0));
-      return m.select(inRanking, sortedShareOf(safe), m.f32(0));
+      return m.select(inRanking, sortedShareOf(t), m.f32(0));
     };
     Value chunkTotal = m.loopCarry(
         first, m.min(m.add(first, m.index(per)), m.index(padded)), m.index(1),
