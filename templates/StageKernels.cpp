@@ -1723,12 +1723,33 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
             m.index(pitch)),
       m.mul(m.div(ldMatrix, m.index(2)), m.index(8)));
 
+  // The A fragments (membership) of chunk c: per k16 step, rows r and
+  // r + 8 at groups k0 and k0 + 8. Loaded a chunk ahead and carried, so
+  // that the byte loads of bin_of are in flight during a chunk's products.
+  auto membership = [&](Value c) {
+    SmallVector<Value> a;
+    Value g0 = m.mul(c, m.index(chunk));
+    for (int64_t kk = 0; kk < chunk / 16; ++kk) {
+      Value k0 =
+          m.add(m.add(g0, m.index(kk * 16)), m.mul(quad, m.index(2)));
+      Value k8 = m.add(k0, m.index(8));
+      for (Value v : {pair(0, k0), pair(1, k0), pair(0, k8), pair(1, k8)})
+        a.push_back(v);
+    }
+    return a;
+  };
+
   issueChunk(m.index(0), m.index(0));
   SmallVector<Value> init(nTiles * 4, m.f32(0));
+  for (Value v : membership(m.index(0)))
+    init.push_back(v);
   SmallVector<Value> acc = m.loopCarry(
       m.index(0), m.index(numChunks), m.index(1), init,
       [&](Value c, ValueRange in) -> SmallVector<Value> {
         Value next = m.add(c, m.index(1));
+        // Past the last chunk the loads read group numGroups.. (masked to
+        // zeros by member()).
+        SmallVector<Value> nextA = membership(next);
         Value stage = m.rem(c, m.index(2));
         // The next chunk in flight (an empty group past the last) while
         // this one is multiplied.
@@ -1742,14 +1763,10 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
         Value base = m.add(
             m.mul(m.add(m.mul(stage, m.index(2)), role), m.index(tensorHalves)),
             bLane);
-        Value g0 = m.mul(c, m.index(chunk));
-        SmallVector<Value> acc(in.begin(), in.end());
+        SmallVector<Value> acc(in.begin(), in.begin() + nTiles * 4);
         for (int64_t kk = 0; kk < chunk / 16; ++kk) {
-          Value k0 = m.add(m.add(g0, m.index(kk * 16)),
-                           m.mul(quad, m.index(2)));
-          Value k8 = m.add(k0, m.index(8));
-          SmallVector<Value> a = {pair(0, k0), pair(1, k0), pair(0, k8),
-                                  pair(1, k8)};
+          SmallVector<Value> a(in.begin() + nTiles * 4 + 4 * kk,
+                               in.begin() + nTiles * 4 + 4 * kk + 4);
           for (int64_t nt = 0; nt < nTiles; nt += 2) {
             auto type = VectorType::get({4, 2}, f16);
             Value tiles = nvgpu::LdMatrixOp::create(
@@ -1780,8 +1797,10 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
         }
         // The stage is refilled two chunks on.
         m.barrier();
+        acc.append(nextA.begin(), nextA.end());
         return acc;
       });
+  acc.resize(nTiles * 4);
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
 
   // The count: column 0 of the count tile, held by the quad's lane 0.
