@@ -106,6 +106,20 @@ group_plan_bench() {
     tee "$out/plan-bench-adaptive.log" | grep -v Warning | tail -8
 }
 
+# ncu: every pipeline kernel of one refresh and one reuse step of
+# wan2.1-480p (10 %), and the wgmma attention kernel alone in detail
+# (wan2.1-480p, 24 heads, 128x128 at 10 %).
+group_profile() {
+  ncu --kernel-name regex:sattn_ --section SpeedOfLight --section Occupancy \
+    --section LaunchStats python3 bench/profile_steps.py \
+    examples/wan2.1-480p.json --warmup 0 >"$out/ncu-plan.txt" 2>&1
+  echo "ncu plan: rc=$? $(grep -c 'sattn_' "$out/ncu-plan.txt") kernel lines"
+  ncu --kernel-name sattn_sparse_attention --launch-skip 3 --launch-count 1 \
+    --set full "$carry/bin/sattn-bench" bench/variants/wan2.1-480p-24h-k128.json \
+    --kernels "$carry/bench-kernels-wgmma" --density 0.1 >"$out/ncu-attention.txt" 2>&1
+  echo "ncu attention: rc=$?"
+}
+
 group_library() {
   "$carry/bin/LibraryTest" >"$out/library-test.log" 2>&1
   echo "LibraryTest: rc=$? $(tail -1 "$out/library-test.log")"
