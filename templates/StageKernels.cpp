@@ -912,39 +912,65 @@ gpu::GPUFuncOp buildScoreMmaKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   }
 
   // Key tiles [chunk, chunk + 32) into shared memory as f16 (zeros past the
-  // end), every thread four values at a time.
+  // end), every thread four values at a time: loaded into registers one
+  // chunk ahead (their latency hidden behind a chunk's products), stored
+  // between two barriers.
   Value keyBase = m.mul(m.batchHead, m.index(numKeyTiles));
-  auto stageKeys = [&](Value chunk) {
-    m.barrier();
-    m.forThreads(m.index(kScoreChunk * d / 4), [&](Value i) {
-      Value r = m.div(i, m.index(d / 4));
-      Value c = m.mul(m.rem(i, m.index(d / 4)), m.index(4));
+  const int64_t quadsPerThread = kScoreChunk * d / 4 / threads;
+  auto quadAt = [&](int64_t it) {
+    Value i = m.add(m.tid, m.index(it * threads));
+    return std::pair(m.div(i, m.index(d / 4)),
+                     m.mul(m.rem(i, m.index(d / 4)), m.index(4)));
+  };
+  auto loadKeys = [&](Value chunk) {
+    SmallVector<Value> regs;
+    for (int64_t it = 0; it < quadsPerThread; ++it) {
+      auto [r, c] = quadAt(it);
       Value key = m.add(chunk, r);
       Value valid = m.ult(key, m.index(numKeyTiles));
       Value safe = m.select(valid, key, m.index(0));
       Value v = vector::LoadOp::create(
           b, f32x4, keyMeans,
-          ValueRange{m.add(m.mul(m.add(keyBase, safe), m.index(d)), c)});
-      v = m.select(valid, v,
-                   arith::ConstantOp::create(
-                       b, DenseElementsAttr::get(f32x4,
-                                                 b.getF32FloatAttr(0))));
-      vector::StoreOp::create(b, arith::TruncFOp::create(b, f16x4, v), keys,
+          ValueRange{m.add(m.mul(m.add(keyBase, safe), m.index(d)), c)},
+          /*nontemporal=*/false, llvm::MaybeAlign(16));
+      regs.push_back(m.select(
+          valid, v,
+          arith::ConstantOp::create(
+              b, DenseElementsAttr::get(f32x4, b.getF32FloatAttr(0)))));
+    }
+    return regs;
+  };
+  auto stageKeys = [&](ValueRange regs) {
+    m.barrier();
+    for (int64_t it = 0; it < quadsPerThread; ++it) {
+      auto [r, c] = quadAt(it);
+      vector::StoreOp::create(b, arith::TruncFOp::create(b, f16x4, regs[it]),
+                              keys,
                               ValueRange{m.add(m.mul(r, m.index(pitch)), c)});
-    });
+    }
     m.barrier();
   };
   // Logits of this warp's 16 rows against 8 staged keys [n8, n8 + 8):
-  // (row g, cols 2q, 2q+1), (row g + 8, same cols).
+  // (row g, cols 2q, 2q+1), (row g + 8, same cols). The B fragments of two
+  // k16 steps come from one ldmatrix.x4 (keys are the rows of the staged
+  // tile, head_dim its columns: lane l addresses key l % 8, columns
+  // 8 * (l / 8) on from the step's first).
+  Value bLane = m.add(m.mul(m.rem(m.lane, m.index(8)), m.index(pitch)),
+                      m.mul(m.div(m.lane, m.index(8)), m.index(8)));
   auto logits = [&](int64_t n8) {
     SmallVector<Value> c(4, m.f32(0));
-    Value keyRow = m.add(m.index(n8), group);
+    SmallVector<Value> bFrags;
+    for (int64_t kk = 0; kk < d / 16; kk += 2) {
+      Value tiles = nvgpu::LdMatrixOp::create(
+          b, VectorType::get({4, 2}, f16), keys,
+          ValueRange{m.add(bLane, m.index(n8 * pitch + kk * 16))},
+          /*transpose=*/false, /*numTiles=*/4);
+      for (int64_t i = 0; i < 4; ++i)
+        bFrags.push_back(
+            vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
+    }
     for (int64_t kk = 0; kk < d / 16; ++kk) {
-      Value at = m.add(m.mul(keyRow, m.index(pitch)),
-                       m.add(m.index(kk * 16), pairCol));
-      Value b0 = vector::LoadOp::create(b, f16x2, keys, ValueRange{at});
-      Value b1 = vector::LoadOp::create(b, f16x2, keys,
-                                        ValueRange{m.add(at, m.index(8))});
+      Value b0 = bFrags[2 * kk], b1 = bFrags[2 * kk + 1];
       auto resultType =
           LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
       Value result = NVVM::MmaOp::create(
@@ -964,29 +990,42 @@ gpu::GPUFuncOp buildScoreMmaKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   };
   Value negInf = m.f32(-INFINITY);
 
-  // Pass 1: each row's max and sum of 2^logit over all key tiles.
+  // Pass 1: each row's max and sum of 2^logit over all key tiles: the
+  // chunk's logits first, then one rescale per row and chunk (one
+  // exponential per logit, not two).
+  SmallVector<Value> init1 = {negInf, m.f32(0), negInf, m.f32(0)};
+  for (Value v : loadKeys(m.index(0)))
+    init1.push_back(v);
   SmallVector<Value> st = m.loopCarry(
-      m.index(0), m.index(numKeyTiles), m.index(kScoreChunk),
-      {negInf, m.f32(0), negInf, m.f32(0)},
+      m.index(0), m.index(numKeyTiles), m.index(kScoreChunk), init1,
       [&](Value chunk, ValueRange in) -> SmallVector<Value> {
-        stageKeys(chunk);
-        SmallVector<Value> cur(in.begin(), in.end());
+        stageKeys(in.drop_front(4));
+        SmallVector<Value> ahead =
+            loadKeys(m.add(chunk, m.index(kScoreChunk)));
+        SmallVector<Value> cur(in.begin(), in.begin() + 4);
+        SmallVector<Value> rowLogits[2];
         for (int64_t n8 = 0; n8 < kScoreChunk; n8 += 8) {
           SmallVector<Value> c = logits(n8);
           for (int64_t i = 0; i < 4; ++i) {
-            int r = int(i / 2);
             Value valid = m.ult(keyCol(chunk, n8, i % 2),
                                 m.index(numKeyTiles));
-            Value l = m.select(valid, c[i], negInf);
-            Value mNew = m.maxf(cur[2 * r], l);
-            Value scaleOld = m.select(
-                m.cmpf(arith::CmpFPredicate::OEQ, mNew, negInf), m.f32(0),
-                m.exp2(m.subf(cur[2 * r], mNew)));
-            Value add = m.select(valid, m.exp2(m.subf(l, mNew)), m.f32(0));
-            cur[2 * r + 1] = m.addf(m.mulf(cur[2 * r + 1], scaleOld), add);
-            cur[2 * r] = mNew;
+            rowLogits[i / 2].push_back(m.select(valid, c[i], negInf));
           }
         }
+        for (int r = 0; r < 2; ++r) {
+          Value mNew = cur[2 * r];
+          for (Value l : rowLogits[r])
+            mNew = m.maxf(mNew, l);
+          // 2^(-inf - -inf) is NaN: a row with no valid key yet stays 0.
+          Value empty = m.cmpf(arith::CmpFPredicate::OEQ, mNew, negInf);
+          Value safeMax = m.select(empty, m.f32(0), mNew);
+          Value sum = m.mulf(cur[2 * r + 1], m.exp2(m.subf(cur[2 * r], safeMax)));
+          for (Value l : rowLogits[r])
+            sum = m.addf(sum, m.exp2(m.subf(l, safeMax)));
+          cur[2 * r] = mNew;
+          cur[2 * r + 1] = sum;
+        }
+        cur.append(ahead.begin(), ahead.end());
         return cur;
       });
   // Merge over the quad sharing each row.
@@ -1010,9 +1049,11 @@ gpu::GPUFuncOp buildScoreMmaKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   // Pass 2: probabilities summed over each query block's rows (shuffles
   // across the lanes holding them) and added per fine group in shared
   // memory.
-  m.loop(m.index(0), m.index(numKeyTiles), m.index(kScoreChunk),
-         [&](Value chunk) {
-    stageKeys(chunk);
+  m.loopCarry(m.index(0), m.index(numKeyTiles), m.index(kScoreChunk),
+              loadKeys(m.index(0)),
+              [&](Value chunk, ValueRange in) -> SmallVector<Value> {
+    stageKeys(in);
+    SmallVector<Value> ahead = loadKeys(m.add(chunk, m.index(kScoreChunk)));
     for (int64_t n8 = 0; n8 < kScoreChunk; n8 += 8) {
       SmallVector<Value> c = logits(n8);
       for (int64_t half = 0; half < 2; ++half) {
@@ -1045,6 +1086,7 @@ gpu::GPUFuncOp buildScoreMmaKernel(OpBuilder &builder, gpu::GPUModuleOp module,
         });
       }
     }
+    return ahead;
   });
   m.barrier();
 
