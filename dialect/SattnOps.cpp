@@ -124,20 +124,33 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
-template <typename Op> static LogicalResult verifyPermute(Op op) {
+/// `order` over `layout` is a valid token order (SPEC §3), and `x`
+/// ([B, H, S, ...]) has the layout's S tokens; `tokens` words the mismatch.
+static LogicalResult verifyOrder(Operation *op, ReorderAttr order,
+                                 ProblemAttr layout, Value x,
+                                 function_ref<void(InFlightDiagnostic &,
+                                                   int64_t, int64_t)>
+                                     tokens) {
   VariantParams v;
-  v.problem = op.getLayout().getParams();
-  v.reorder.kind = op.getOrder().getKind();
-  v.reorder.tile.assign(op.getOrder().getTile().begin(),
-                        op.getOrder().getTile().end());
+  v.problem = layout.getParams();
+  v.reorder.kind = order.getKind();
+  v.reorder.tile.assign(order.getTile().begin(), order.getTile().end());
   if (failed(checkSections(op, v)))
     return failure();
-  if (dim(op.getInput(), 2) != kDyn &&
-      dim(op.getInput(), 2) != v.problem.seqLen())
-    return op.emitOpError()
-           << "input has " << dim(op.getInput(), 2)
-           << " tokens but the layout has " << v.problem.seqLen();
+  if (dim(x, 2) != kDyn && dim(x, 2) != v.problem.seqLen()) {
+    InFlightDiagnostic diag = op->emitOpError();
+    tokens(diag, dim(x, 2), v.problem.seqLen());
+    return diag;
+  }
   return success();
+}
+
+template <typename Op> static LogicalResult verifyPermute(Op op) {
+  return verifyOrder(op, op.getOrder(), op.getLayout(), op.getInput(),
+                     [](InFlightDiagnostic &d, int64_t got, int64_t want) {
+                       d << "input has " << got
+                         << " tokens but the layout has " << want;
+                     });
 }
 LogicalResult ReorderOp::verify() { return verifyPermute(*this); }
 LogicalResult UnreorderOp::verify() { return verifyPermute(*this); }
@@ -149,18 +162,11 @@ template <typename Op> static LogicalResult verifyTokenOrder(Op op, Value x) {
     return op.emitOpError() << "token_order and layout come together";
   if (!op.getTokenOrderAttr())
     return success();
-  VariantParams v;
-  v.problem = op.getLayoutAttr().getParams();
-  v.reorder.kind = op.getTokenOrderAttr().getKind();
-  v.reorder.tile.assign(op.getTokenOrderAttr().getTile().begin(),
-                        op.getTokenOrderAttr().getTile().end());
-  if (failed(checkSections(op, v)))
-    return failure();
-  if (dim(x, 2) != kDyn && dim(x, 2) != v.problem.seqLen())
-    return op.emitOpError() << "reads " << dim(x, 2)
-                            << " tokens through a token order of "
-                            << v.problem.seqLen();
-  return success();
+  return verifyOrder(op, op.getTokenOrderAttr(), op.getLayoutAttr(), x,
+                     [](InFlightDiagnostic &d, int64_t got, int64_t want) {
+                       d << "reads " << got
+                         << " tokens through a token order of " << want;
+                     });
 }
 
 LogicalResult PoolOp::verify() {
