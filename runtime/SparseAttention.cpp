@@ -18,18 +18,6 @@ Status attentionKernel(const KernelModule &module,
     return Status::error(SATTN_ERROR_INVALID_KERNELS,
                          module.manifest().name +
                              ": the manifest has no sparse_attention kernel");
-  // A pipeline's attention kernel may read q, k, v and write out through
-  // the variant's token order (the fused reorder); alone it takes them
-  // reordered, as the index lists refer to them.
-  for (const ManifestParam &param : kernel->info->params)
-    if (param.name == "token_order")
-      return Status::error(
-          SATTN_ERROR_INVALID_KERNELS,
-          module.manifest().name +
-              ": this sparse_attention kernel reads q, k and v through the "
-              "variant's token order (the pipeline's fused reorder); for the "
-              "attention kernel alone compile with sattnc --fuse-reorder=false "
-              "(or run the whole variant with sattn_plan_create)");
   return module.context().makeCurrent();
 }
 
@@ -84,6 +72,21 @@ Status runSparseAttention(const KernelModule &module, const sattn_tensor &q,
       SATTN_RETURN_IF_ERROR(
           checkDevicePointer(context, tailNames[i], tails[i], tailBytes[i]));
   }
+  // Kernels of the fused reorder read q, k, v and write out through the
+  // token order; the others take them reordered.
+  bool tokenOrder = false;
+  for (const ManifestParam &param : kernel->info->params)
+    tokenOrder |= param.name == "token_order";
+  if (tokenOrder)
+    SATTN_RETURN_IF_ERROR(checkDevicePointer(
+        context, "mask.token_order (these kernels read q, k and v through "
+                 "the token order)",
+        mask.token_order, uint64_t(seq) * 4));
+  else if (mask.token_order)
+    return Status::invalid(
+        "mask.token_order is given, but the kernels take q, k and v "
+        "reordered (compiled with --fuse-reorder=false or an identity "
+        "order)");
   bool wantsLse = false;
   for (const ManifestParam &param : kernel->info->params)
     wantsLse |= param.name == "lse";
@@ -118,6 +121,7 @@ Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
       {"tail_keys", mask.tail_keys},
       {"tail_values", mask.tail_values},
       {"tail_log_counts", mask.tail_log_counts},
+      {"token_order", mask.token_order},
       {"lse", lse}};
   const std::vector<ManifestParam> &params = kernel->info->params;
   std::vector<uint64_t> slots(params.size());

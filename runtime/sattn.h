@@ -65,6 +65,13 @@ typedef struct sattn_block_mask {
   const float *tail_keys;
   const float *tail_values;
   const float *tail_log_counts;
+  /* Kernels compiled with the fused reorder (the default of a variant with
+   * a reorder; sattnc --fuse-reorder=false makes the other kind) take q, k,
+   * v and out in frame-major order and read them through this table (int32,
+   * [S]): position i of the reordered sequence, which the index lists and
+   * bins refer to, is row token_order[i] of the tensors. NULL for kernels
+   * without it; entries are clamped into [0, S). */
+  const int32_t *token_order;
 } sattn_block_mask;
 
 typedef struct sattn_context sattn_context;

@@ -134,6 +134,10 @@ group_bench() {
       --kernels "$carry/bench-kernels-wgmma" --density 0.1 \
       --json "$out/sattn-bench-$v-d0.1.json" | tail -1
   done
+  # The default form (reading through the token order), same variant.
+  "$carry/bin/sattn-bench" bench/variants/wan2.1-480p-24h-k32.json \
+    --kernels "$carry/bench-kernels-fused" --density 0.1 \
+    --json "$out/sattn-bench-wan2.1-480p-24h-k32-fused-d0.1.json" | tail -1
 }
 
 group_tune_test() {

@@ -51,13 +51,18 @@ struct Case {
   double density = 0.1;
   int64_t groupsPerRow = 0;
   bool structured = false, bshd = false;
+  /// The kernel reads q, k, v and writes out (and the log-sum-exp) through
+  /// a token-order table (the pipeline's fused reorder): the test passes a
+  /// random permutation and stores each position's row where it says.
+  bool tokenOrder = false;
 
   std::string kernel() const {
     return "attn-" + arch + "-" + tmpl + "-" +
            (dtype == DType::BF16 ? "bf16" : "fp16") + "-d" + std::to_string(d) +
            "-q" + std::to_string(bq) + "-k" + std::to_string(bk) + "-b" +
            std::to_string(bins) + (lse ? "-lse" : "") +
-           (keyTile ? "-t" + std::to_string(keyTile) : "");
+           (keyTile ? "-t" + std::to_string(keyTile) : "") +
+           (tokenOrder ? "-ord" : "");
   }
   std::string name() const {
     std::string n = kernel().substr(5) + "_S" + std::to_string(seq);
@@ -175,6 +180,38 @@ std::vector<Case> allCases() {
       c.text = 256;
       cases.push_back(c);
     }
+  // Through a token order (test/gpu/CMakeLists.txt: sattn_gpu_kernel_ordered).
+  for (const char *tmpl : {"mma", "wgmma"}) {
+    for (int64_t d : {64, 128})
+      for (int64_t bk : {16, 32, 128}) {
+        Case c;
+        c.tmpl = tmpl;
+        c.tokenOrder = true;
+        c.d = d, c.bk = bk, c.bins = bk == 32 ? 4 : 0;
+        c.density = densities[rotate % 4];
+        c.groupsPerRow = c.density == 0 ? 1 : 0;
+        rotateLayout(c);
+        cases.push_back(c);
+      }
+    Case lse;
+    lse.tmpl = tmpl;
+    lse.tokenOrder = true;
+    lse.bk = 32, lse.bins = 4, lse.lse = true;
+    lse.seq = 1000;
+    lse.text = 226;
+    lse.textFirst = true;
+    lse.bshd = true;
+    cases.push_back(lse);
+  }
+  {
+    Case simt;
+    simt.tmpl = "simt";
+    simt.tokenOrder = true;
+    simt.d = 64, simt.bq = 64, simt.bk = 32;
+    simt.seq = 1000;
+    simt.density = 0.5;
+    cases.push_back(simt);
+  }
   // The log-sum-exp output and the SIMT template.
   for (int64_t d : {64, 128})
     for (int64_t bk : {32, 128})
@@ -358,7 +395,25 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
   sattn_dtype dtype = c.dtype == DType::BF16 ? SATTN_BF16 : SATTN_FP16;
   sattn_tensor tensors[4];
   DeviceBuffer buffers[4];
-  const ref::Tensor *hosts[3] = {&q, &k, &v};
+  // Through a token order, position t (what the mask and the reference
+  // see) is row order[t] of the tensors.
+  std::vector<int32_t> order(static_cast<size_t>(s));
+  for (int64_t t = 0; t < s; ++t)
+    order[size_t(t)] = int32_t(t);
+  if (c.tokenOrder)
+    std::shuffle(order.begin(), order.end(), rng);
+  auto rowOf = [&](int64_t t) { return int64_t(order[size_t(t)]); };
+  ref::Tensor stored[3];
+  for (int i = 0; i < 3; ++i) {
+    const ref::Tensor &x = i == 0 ? q : i == 1 ? k : v;
+    stored[i] = ref::Tensor(x.shape);
+    for (int64_t ib = 0; ib < kBatch; ++ib)
+      for (int64_t ih = 0; ih < kHeads; ++ih)
+        for (int64_t t = 0; t < s; ++t)
+          std::copy(x.row(ib, ih, t), x.row(ib, ih, t) + d,
+                    stored[i].row(ib, ih, rowOf(t)));
+  }
+  const ref::Tensor *hosts[3] = {&stored[0], &stored[1], &stored[2]};
   for (int i = 0; i < 4; ++i) {
     sattn_tensor &t = tensors[i];
     t.dtype = dtype;
@@ -370,7 +425,8 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
     t.data = buffers[i].data();
   }
   ASSERT_TRUE(buffers[3].fill(0xff).isOk()); // poison: NaN in bf16 and fp16
-  DeviceBuffer groups, counts, tailKeys, tailValues, tailLogCounts, lse;
+  DeviceBuffer groups, counts, tailKeys, tailValues, tailLogCounts, lse,
+      orderBuffer;
   upload(mask.groups, groups);
   upload(mask.counts, counts);
   sattn_block_mask blockMask{static_cast<const int32_t *>(groups.data()),
@@ -378,7 +434,12 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
                              mask.capacity,
                              nullptr,
                              nullptr,
+                             nullptr,
                              nullptr};
+  if (c.tokenOrder) {
+    upload(order, orderBuffer);
+    blockMask.token_order = static_cast<const int32_t *>(orderBuffer.data());
+  }
   if (c.bins > 0) {
     upload(mask.tailKeys, tailKeys);
     upload(mask.tailValues, tailValues);
@@ -492,14 +553,15 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
           int64_t local = j * c.bq + (t - i * c.bq);
           for (int64_t e = 0; e < d; ++e) {
             double want = expected(ib, ih, local, e);
-            double got = decode(ib, ih, t, e);
+            double got = decode(ib, ih, rowOf(t), e);
             err += (got - want) * (got - want);
             norm += want * want;
           }
           if (c.lse)
             lseErr = std::max(
                 lseErr,
-                std::abs(double(lseHost[size_t((ib * kHeads + ih) * s + t)]) -
+                std::abs(double(lseHost[size_t((ib * kHeads + ih) * s +
+                                               rowOf(t))]) -
                          refLse(ib, ih, local)));
         }
       }
@@ -572,6 +634,69 @@ TEST(SparseAttentionGpuErrors, UndersizedBuffersAreRefused) {
     EXPECT_NE(message.find("but its allocation ends after"), std::string::npos)
         << message;
   }
+  ASSERT_TRUE(checkCuda(context.cuda(), "cuCtxSynchronize",
+                        context.cuda().ctxSynchronize())
+                  .isOk());
+}
+
+/// A token-order kernel without its table, and a table for a kernel that
+/// takes no token order, are refused before the launch with the field named.
+TEST(SparseAttentionGpuErrors, TheTokenOrderMatchesTheKernels) {
+  Gpu &gpu = Gpu::get();
+  if (!gpu.context)
+    GTEST_SKIP() << "SKIP: no GPU: " << gpu.unavailable;
+  if (gpu.context->arch() != "sm_90a")
+    GTEST_SKIP() << "SKIP: the kernels are sm_90a";
+  Case ordered;
+  ordered.tmpl = "wgmma";
+  ordered.bk = 32, ordered.bins = 4, ordered.tokenOrder = true;
+  Case plain = ordered;
+  plain.tokenOrder = false;
+  const Context &context = *gpu.context;
+  int64_t b = 1, h = 2, s = 1000, d = ordered.d;
+  int64_t nq = (s + ordered.bq - 1) / ordered.bq,
+          groups = (s + ordered.bk - 1) / ordered.bk;
+  std::vector<int64_t> bytes = {b * h * s * d * 2, b * h * nq * groups * 4,
+                                b * h * nq * 4, b * h * nq * 4 * d * 4,
+                                b * h * nq * 4 * 4, s * 4};
+  std::vector<DeviceBuffer> buffers(bytes.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    ASSERT_TRUE(
+        DeviceBuffer::allocate(context, size_t(bytes[i]), buffers[i]).isOk());
+    ASSERT_TRUE(buffers[i].fill(0).isOk());
+  }
+  sattn_tensor t[4];
+  DeviceBuffer outs[4];
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(
+        DeviceBuffer::allocate(context, size_t(bytes[0]), outs[i]).isOk());
+    t[i] = sattn_tensor{outs[i].data(), {b, h, s, d}, {h * s * d, s * d, d, 1},
+                        SATTN_BF16};
+  }
+  sattn_block_mask mask{static_cast<const int32_t *>(buffers[1].data()),
+                        static_cast<const int32_t *>(buffers[2].data()),
+                        groups,
+                        static_cast<const float *>(buffers[3].data()),
+                        static_cast<const float *>(buffers[3].data()),
+                        static_cast<const float *>(buffers[4].data()),
+                        nullptr};
+  EXPECT_EQ(sattn_sparse_attention(gpu.load(ordered.kernel()), &t[0], &t[1],
+                                   &t[2], &t[3], &mask, nullptr, nullptr),
+            SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(sattn_last_error()).find("mask.token_order"),
+            std::string::npos)
+      << sattn_last_error();
+  mask.token_order = static_cast<const int32_t *>(buffers[5].data());
+  EXPECT_EQ(sattn_sparse_attention(gpu.load(plain.kernel()), &t[0], &t[1],
+                                   &t[2], &t[3], &mask, nullptr, nullptr),
+            SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(sattn_last_error()).find("mask.token_order is given"),
+            std::string::npos)
+      << sattn_last_error();
+  EXPECT_EQ(sattn_sparse_attention(gpu.load(ordered.kernel()), &t[0], &t[1],
+                                   &t[2], &t[3], &mask, nullptr, nullptr),
+            SATTN_OK)
+      << sattn_last_error();
   ASSERT_TRUE(checkCuda(context.cuda(), "cuCtxSynchronize",
                         context.cuda().ctxSynchronize())
                   .isOk());

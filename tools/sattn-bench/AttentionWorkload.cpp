@@ -2,6 +2,7 @@
 
 #include "tools/sattn-bench/AttentionWorkload.h"
 
+#include "compiler/reference/Reorder.h"
 #include "runtime/HalfFloat.h"
 #include "runtime/SparseAttention.h"
 
@@ -110,6 +111,28 @@ Status AttentionWorkload::create(const KernelModule &module,
         static_cast<const float *>(w->tailValues_.data());
     w->blockMask_.tail_log_counts =
         static_cast<const float *>(w->tailLogCounts_.data());
+  }
+  // Kernels of the fused reorder read the tensors through the token order:
+  // the variant's own order at its sequence length, else a fixed random
+  // permutation.
+  bool tokenOrder = false;
+  for (const ManifestParam &param : kernel->info->params)
+    tokenOrder |= param.name == "token_order";
+  if (tokenOrder) {
+    std::vector<int32_t> order;
+    if (shape.seqLen == problem.seqLen()) {
+      for (int64_t row : ref::tokenOrder(problem, variant.reorder))
+        order.push_back(int32_t(row));
+    } else {
+      order.resize(size_t(shape.seqLen));
+      for (size_t i = 0; i < order.size(); ++i)
+        order[i] = int32_t(i);
+      std::mt19937_64 permute(shape.seed + 2);
+      std::shuffle(order.begin(), order.end(), permute);
+    }
+    SATTN_RETURN_IF_ERROR(uploaded(context, order, w->tokenOrder_));
+    w->blockMask_.token_order =
+        static_cast<const int32_t *>(w->tokenOrder_.data());
   }
   for (const ManifestParam &param : kernel->info->params)
     w->wantsLse_ |= param.name == "lse";

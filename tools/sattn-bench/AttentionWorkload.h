@@ -76,7 +76,7 @@ private:
   std::vector<DeviceBuffer> q_, k_, v_;
   std::vector<uint16_t> host_[3];
   DeviceBuffer out_, groups_, counts_, tailKeys_, tailValues_, tailLogCounts_,
-      lse_;
+      lse_, tokenOrder_;
   sattn_block_mask blockMask_{};
   bool wantsLse_ = false;
 };

@@ -56,6 +56,7 @@ class BlockMask(ctypes.Structure):
         ("tail_keys", ctypes.c_void_p),
         ("tail_values", ctypes.c_void_p),
         ("tail_log_counts", ctypes.c_void_p),
+        ("token_order", ctypes.c_void_p),
     ]
 
 
