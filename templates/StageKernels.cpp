@@ -863,11 +863,14 @@ gpu::GPUFuncOp buildScoreMmaKernel(OpBuilder &builder, gpu::GPUModuleOp module,
   if (writeFine)
     params.push_back(KernelParam::scratch(ctx, "fine_scores"));
   Signature sig = startKernel(builder, module, p.name, params, threads);
-  // Five CTAs per SM where shared memory allows it (41 KB each at wan2.1's
-  // 1024 fine groups): the kernel is latency bound, and the driver's
-  // linker otherwise took 112 registers, four CTAs (ncu).
-  sig.func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                    builder.getI32IntegerAttr(5));
+  // Five CTAs per SM with two levels (measured at wan2.1-480p: 41 KB of
+  // shared memory each; the kernel is latency bound, and the driver's
+  // linker otherwise took 112 registers, four CTAs). Not with one level:
+  // at wan2.1-720p's shape the kernel needs 134 registers, and the cap
+  // made ptxas spill.
+  if (writeFine)
+    sig.func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                      builder.getI32IntegerAttr(5));
   ImplicitLocOpBuilder b(sig.func.getLoc(), builder);
   b.setInsertionPointToStart(&sig.func.getBody().front());
   CtaBuilder m(b, sig.func, threads);
