@@ -5,6 +5,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
@@ -140,6 +142,26 @@ Value KernelOps::exp2(Value x) {
 }
 Value KernelOps::log2(Value x) {
   return nvvmUnary(b, "llvm.nvvm.lg2.approx.ftz.f", x);
+}
+
+void KernelOps::copy16(Value dst, Value dstOffset, Value src, Value srcOffset,
+                       Value valid) {
+  Value srcElements = select(valid, index(8), index(0));
+  nvgpu::DeviceAsyncCopyOp::create(
+      b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+      ValueRange{dstOffset}, src, ValueRange{srcOffset}, b.getIndexAttr(8),
+      srcElements, b.getUnitAttr());
+}
+
+SmallVector<Value> KernelOps::ldmatrix(Value view, Value offset, Type element,
+                                       bool transpose, int64_t tiles) {
+  auto type = VectorType::get({tiles, 2}, element);
+  Value loaded = nvgpu::LdMatrixOp::create(b, type, view, ValueRange{offset},
+                                           transpose, tiles);
+  SmallVector<Value> regs;
+  for (int64_t i = 0; i < tiles; ++i)
+    regs.push_back(vector::ExtractOp::create(b, loaded, ArrayRef<int64_t>{i}));
+  return regs;
 }
 
 /// Adds `fields` to the `sattn.param` of the parameter named `name` with

@@ -87,6 +87,16 @@ public:
   /// cannot link.
   mlir::Value exp2(mlir::Value x);
   mlir::Value log2(mlir::Value x);
+  /// A 16-byte cp.async of 8 16-bit elements from `src` to shared `dst`,
+  /// zero-filled unless `valid`.
+  void copy16(mlir::Value dst, mlir::Value dstOffset, mlir::Value src,
+              mlir::Value srcOffset, mlir::Value valid);
+  /// `tiles` (1, 2 or 4) 8x8 matrices of 16-bit `element`s from shared
+  /// memory at `offset` (ldmatrix, optionally transposed), as one 32-bit
+  /// register (vector<2 x element>) each.
+  llvm::SmallVector<mlir::Value> ldmatrix(mlir::Value view, mlir::Value offset,
+                                          mlir::Type element, bool transpose,
+                                          int64_t tiles);
 
   mlir::ImplicitLocOpBuilder &b;
 };

@@ -234,26 +234,10 @@ public:
     return UnrealizedConversionCastOp::create(b, memrefType, d).getResult(0);
   }
 
-  /// A 16-byte cp.async of 8 halves, zero-filled unless `valid`.
-  void copy16(Value dst, Value dstOffset, Value src, Value srcOffset,
-              Value valid) {
-    Value srcElements = select(valid, index(8), index(0));
-    nvgpu::DeviceAsyncCopyOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-        ValueRange{dstOffset}, src, ValueRange{srcOffset}, b.getIndexAttr(8),
-        srcElements, b.getUnitAttr());
-  }
-
   /// Four 8x8 matrices of halves from shared memory, as four 32-bit
   /// registers (ldmatrix.x4, optionally transposed).
   SmallVector<Value> ldmatrix4(Value view, Value offset, bool transpose) {
-    auto type = VectorType::get({4, 2}, half);
-    Value tiles = nvgpu::LdMatrixOp::create(b, type, view, ValueRange{offset},
-                                            transpose, /*numTiles=*/4);
-    SmallVector<Value> regs;
-    for (int64_t i = 0; i < 4; ++i)
-      regs.push_back(vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
-    return regs;
+    return ldmatrix(view, offset, half, transpose, 4);
   }
 
   /// mma.sync m16n8k16: `a` four registers of vector<2 x half>, `bFrag` two,
@@ -652,12 +636,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   auto stageIndex = [&](Value tile) {
     return m.rem(tile, m.index(plan.stages));
   };
-  auto storeGroup = [&](Value stage, Value group) {
+  // Stages row `thread`'s K/V row (from keyRow) for buffer `stage`.
+  auto stageRow = [&](Value stage, Value keyRowI32) {
     auto ifRow = scf::IfOp::create(b, m.ult(thread, m.index(plan.bc)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifRow.getThenRegion().front());
     memref::StoreOp::create(
-        b, group, ids,
+        b, keyRowI32, ids,
         ValueRange{m.add(
             m.add(m.index(plan.idsOffset(0)), m.mul(stage, m.index(plan.bc))),
             thread)});
@@ -936,7 +921,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // stages - 1 tiles in flight; through the token order, also the groups of
   // tile `stages` fetched (carried into the loop).
   for (int64_t st = 0; st < plan.stages; ++st)
-    storeGroup(m.index(st), keyRow(fetchGroup(m.index(st)), m.index(st)));
+    stageRow(m.index(st), keyRow(fetchGroup(m.index(st)), m.index(st)));
   SmallVector<Value> loopInit = init.flatten();
   if (p.tokenOrder)
     loopInit.push_back(fetchGroup(m.index(plan.stages)));
@@ -1007,7 +992,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       scf::YieldOp::create(b, computeTile(stage, plan.bc, s, false).flatten());
     }
     State next = State::unflatten(ifMasked.getResults(), mTiles, dTiles);
-    storeGroup(stageIndex(later),
+    stageRow(stageIndex(later),
                p.tokenOrder ? laterRow : keyRow(laterGroup, later));
     gpu::BarrierOp::create(b);
     SmallVector<Value> yielded = next.flatten();

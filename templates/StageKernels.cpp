@@ -20,7 +20,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -969,13 +968,10 @@ gpu::GPUFuncOp buildScoreMmaKernel(OpBuilder &builder, gpu::GPUModuleOp module,
     SmallVector<Value> c(4, m.f32(0));
     SmallVector<Value> bFrags;
     for (int64_t kk = 0; kk < d / 16; kk += 2) {
-      Value tiles = nvgpu::LdMatrixOp::create(
-          b, VectorType::get({4, 2}, f16), keys,
-          ValueRange{m.add(bLane, m.index(n8 * pitch + kk * 16))},
-          /*transpose=*/false, /*numTiles=*/4);
-      for (int64_t i = 0; i < 4; ++i)
-        bFrags.push_back(
-            vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
+      for (Value reg :
+           m.ldmatrix(keys, m.add(bLane, m.index(n8 * pitch + kk * 16)), f16,
+                      /*transpose=*/false, /*tiles=*/4))
+        bFrags.push_back(reg);
     }
     for (int64_t kk = 0; kk < d / 16; ++kk) {
       Value b0 = bFrags[2 * kk], b1 = bFrags[2 * kk + 1];
@@ -1870,10 +1866,7 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
                       m.index(tensorHalves)),
                 m.mul(gl, m.index(pitch))),
           m.mul(piece, m.index(8)));
-      nvgpu::DeviceAsyncCopyOp::create(
-          b, nvgpu::DeviceAsyncTokenType::get(ctx), staged, ValueRange{dst},
-          sums, ValueRange{src}, b.getIndexAttr(8),
-          m.select(valid, m.index(8), m.index(0)), b.getUnitAttr());
+      m.copy16(staged, dst, sums, src, valid);
     });
     NVVM::CpAsyncCommitGroupOp::create(b);
   };
@@ -1954,15 +1947,9 @@ gpu::GPUFuncOp buildTailValuesKernel(OpBuilder &builder,
           SmallVector<Value> a(in.begin() + nTiles * 4 + 4 * kk,
                                in.begin() + nTiles * 4 + 4 * kk + 4);
           for (int64_t nt = 0; nt < nTiles; nt += 2) {
-            auto type = VectorType::get({4, 2}, f16);
-            Value tiles = nvgpu::LdMatrixOp::create(
-                b, type, staged,
-                ValueRange{m.add(base, m.index(16 * kk * pitch + 8 * nt))},
-                /*transpose=*/true, /*numTiles=*/4);
-            SmallVector<Value> frag;
-            for (int64_t i = 0; i < 4; ++i)
-              frag.push_back(
-                  vector::ExtractOp::create(b, tiles, ArrayRef<int64_t>{i}));
+            SmallVector<Value> frag = m.ldmatrix(
+                staged, m.add(base, m.index(16 * kk * pitch + 8 * nt)), f16,
+                /*transpose=*/true, /*tiles=*/4);
             for (int64_t half = 0; half < 2; ++half) {
               auto resultType =
                   LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});

@@ -403,17 +403,17 @@ TEST_P(SparseAttentionGpu, MatchesFloat64Reference) {
   if (c.tokenOrder)
     std::shuffle(order.begin(), order.end(), rng);
   auto rowOf = [&](int64_t t) { return int64_t(order[size_t(t)]); };
+  const ref::Tensor *hosts[3] = {&q, &k, &v};
   ref::Tensor stored[3];
-  for (int i = 0; i < 3; ++i) {
-    const ref::Tensor &x = i == 0 ? q : i == 1 ? k : v;
-    stored[i] = ref::Tensor(x.shape);
+  for (int i = 0; c.tokenOrder && i < 3; ++i) {
+    stored[i] = ref::Tensor(hosts[i]->shape);
     for (int64_t ib = 0; ib < kBatch; ++ib)
       for (int64_t ih = 0; ih < kHeads; ++ih)
         for (int64_t t = 0; t < s; ++t)
-          std::copy(x.row(ib, ih, t), x.row(ib, ih, t) + d,
+          std::copy(hosts[i]->row(ib, ih, t), hosts[i]->row(ib, ih, t) + d,
                     stored[i].row(ib, ih, rowOf(t)));
+    hosts[i] = &stored[i];
   }
-  const ref::Tensor *hosts[3] = {&stored[0], &stored[1], &stored[2]};
   for (int i = 0; i < 4; ++i) {
     sattn_tensor &t = tensors[i];
     t.dtype = dtype;
