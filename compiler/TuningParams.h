@@ -18,7 +18,8 @@ namespace sattn {
 
 struct TuningParams {
   /// Sparse attention template: "mma" (tensor cores, mma.sync), "wgmma"
-  /// (sm_90a tensor cores, wgmma), "auto" (wgmma on sm_90a where it takes
+  /// (sm_90a tensor cores, wgmma), "wgmma-ws" (sm_90a, warp-specialized
+  /// wgmma), "auto" (wgmma on sm_90a where it takes
   /// the tile parameters, else mma) or "simt" (portable, for debugging).
   std::string attentionTemplate = "auto";
   /// Keys per pipeline tile: 32, 64, 128, or 0 for the template's default
@@ -48,9 +49,10 @@ struct TuningParams {
       return false;
     };
     if (attentionTemplate != "auto" && attentionTemplate != "mma" &&
-        attentionTemplate != "wgmma" && attentionTemplate != "simt")
+        attentionTemplate != "wgmma" && attentionTemplate != "wgmma-ws" &&
+        attentionTemplate != "simt")
       return "attention-template: unknown value \"" + attentionTemplate +
-             "\" (allowed: auto, mma, wgmma, simt)";
+             "\" (allowed: auto, mma, wgmma, wgmma-ws, simt)";
     if (!oneOf(keyTile, {0, 32, 64, 128}))
       return "key-tile: unsupported value " + std::to_string(keyTile) +
              " (allowed: 0 for the template's default, 32, 64, 128)";

@@ -94,16 +94,17 @@ struct SattnInstantiateKernelsPass
       return signalPassFailure();
     }
     if (attentionTemplate != "auto" && attentionTemplate != "mma" &&
-        attentionTemplate != "wgmma" && attentionTemplate != "simt") {
+        attentionTemplate != "wgmma" && attentionTemplate != "wgmma-ws" &&
+        attentionTemplate != "simt") {
       module.emitError() << "attention-template: unknown value \""
                          << attentionTemplate
-                         << "\" (allowed: auto, mma, wgmma, simt)";
+                         << "\" (allowed: auto, mma, wgmma, wgmma-ws, simt)";
       return signalPassFailure();
     }
-    if (attentionTemplate == "wgmma" && arch != "sm_90a") {
-      module.emitError() << "attention-template: wgmma needs target.arch "
-                            "sm_90a, not "
-                         << arch;
+    if ((attentionTemplate == "wgmma" || attentionTemplate == "wgmma-ws") &&
+        arch != "sm_90a") {
+      module.emitError() << "attention-template: " << attentionTemplate
+                         << " needs target.arch sm_90a, not " << arch;
       return signalPassFailure();
     }
     if (keyTile != 0 && keyTile != 32 && keyTile != 64 && keyTile != 128) {
@@ -571,19 +572,21 @@ struct SattnInstantiateKernelsPass
     // A key tile of 0 is the template's default: wgmma is fastest with
     // 128-key tiles at head_dim 128 and 64-key ones at 64 (H100, wan2.1 and
     // cogvideox shapes, bench/NOTES-mma.md); mma.sync with 64.
-    auto withTemplate = [&](bool wgmma) {
+    auto withTemplate = [&](StringRef name) {
       AttentionKernelParams q = p;
-      q.wgmma = wgmma;
-      q.keyTile = keyTile ? keyTile : wgmma && p.headDim == 128 ? 128 : 64;
+      q.wgmma = name == "wgmma";
+      q.warpSpecialized = name == "wgmma-ws";
+      bool hopper = q.wgmma || q.warpSpecialized;
+      q.keyTile = keyTile ? keyTile : hopper && p.headDim == 128 ? 128 : 64;
       return q;
     };
     StringRef chosen = attentionTemplate;
     if (chosen == "auto")
       chosen = arch == "sm_90a" &&
-                       sparseAttentionMmaProblem(withTemplate(true)).empty()
+                       sparseAttentionMmaProblem(withTemplate("wgmma")).empty()
                    ? "wgmma"
                    : "mma";
-    p = withTemplate(chosen == "wgmma");
+    p = withTemplate(chosen);
     bool tensorCores = chosen != "simt";
     if (tensorCores)
       if (std::string problem = sparseAttentionMmaProblem(p); !problem.empty())

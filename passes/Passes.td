@@ -53,7 +53,9 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
     Option<"attentionTemplate", "attention-template", "std::string",
            /*default=*/"\"auto\"",
            "sparse attention kernel: mma (tensor cores, mma.sync), wgmma "
-           "(sm_90a tensor cores), auto (wgmma on sm_90a where it takes the "
+           "(sm_90a tensor cores), wgmma-ws (sm_90a, warp-specialized: a load "
+           "warpgroup and two consumer warpgroups), auto (wgmma on sm_90a "
+           "where it takes the "
            "tile parameters, else mma) or simt (portable, no tensor cores)">,
     Option<"keyTile", "key-tile", "int64_t", /*default=*/"0",
            "keys per shared-memory tile of the tensor-core templates: 32, "

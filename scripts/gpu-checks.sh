@@ -49,11 +49,11 @@ group_tests_wgmma() {
   unset GTEST_FILTER
 }
 
-# bench/compare.py with both sattn templates (mma.sync, wgmma) against
+# bench/compare.py with the sattn templates (mma.sync, wgmma, wgmma-ws) against
 # FlexAttention and SDPA, in one run.
 group_compare() {
   python3 bench/compare.py --out "$out" --runs "${COMPARE_RUNS:-20}" \
-    --warmup 3 --kernels "wgmma=$carry/bench-kernels-wgmma,mma=$carry/bench-kernels" \
+    --warmup 3 --kernels "wgmma-ws=$carry/bench-kernels-ws,wgmma=$carry/bench-kernels-wgmma,mma=$carry/bench-kernels" \
     ${COMPARE_ARGS:-} 2>&1 | grep -v Warning | tee "$out/compare.log" | tail -60
 }
 
@@ -138,6 +138,27 @@ group_bench() {
   "$carry/bin/sattn-bench" bench/variants/wan2.1-480p-24h-k32.json \
     --kernels "$carry/bench-kernels-fused" --density 0.1 \
     --json "$out/sattn-bench-wan2.1-480p-24h-k32-fused-d0.1.json" | tail -1
+}
+
+# The warp-specialized kernel against the wgmma one, same run: sattn-bench
+# at 10 % on each bench variant, and its SASS (HGMMA count, local memory).
+group_ws() {
+  local v kernels
+  for v in wan2.1-480p-24h-k128 wan2.1-480p-24h-k32 wan2.1-480p-24h-k16 \
+           cogvideox-5b-k128; do
+    for kernels in bench-kernels-ws bench-kernels-wgmma; do
+      echo "$v $kernels: $("$carry/bin/sattn-bench" "bench/variants/$v.json" \
+        --kernels "$carry/$kernels" --density ${WS_DENSITY:-0.1} \
+        --json "$out/sattn-bench-$v-$kernels.json" 2>&1 | tail -1)"
+    done
+  done
+  local ptx=$carry/bench-kernels-ws/wan2.1-480p-24h-k128.ptx
+  ptxas -arch=sm_90a -c -v "$ptx" -o "$out/ws-k128.cubin" 2>&1 |
+    grep -A3 "entry function 'sattn_sparse" | tail -3
+  cuobjdump -sass "$out/ws-k128.cubin" >"$out/ws-k128.sass" 2>&1
+  echo "sass: $(grep -c HGMMA "$out/ws-k128.sass") HGMMA," \
+    "$(grep -cE 'LDL|STL' "$out/ws-k128.sass") local-memory instructions," \
+    "$(grep -c USETMAXREG "$out/ws-k128.sass") setmaxnreg"
 }
 
 group_tune_test() {

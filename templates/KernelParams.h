@@ -44,6 +44,13 @@ struct AttentionKernelParams {
   /// shared memory) instead of mma.sync; the loads, softmax and tail bins
   /// are the same. warpRows is then 16.
   bool wgmma = false;
+  /// sm_90a, the same products as `wgmma` in a warp-specialized kernel:
+  /// warpgroup 0 loads K/V tiles (cp.async, completing on mbarriers, with
+  /// few registers: setmaxnreg), one consumer warpgroup per 64 query rows
+  /// computes, and two consumers take turns issuing their products (named
+  /// barriers) so that one's softmax overlaps the other's matrix products.
+  /// Exclusive with `wgmma`.
+  bool warpSpecialized = false;
   /// q, k, v and out are in frame-major order: every row is read and written
   /// through the `token_order` table (position i of the reordered sequence
   /// the index lists refer to is row token_order[i]), instead of from

@@ -65,6 +65,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <cmath>
+#include <functional>
 
 using namespace mlir;
 
@@ -83,17 +84,21 @@ namespace {
 ///    group (1024 bytes) is one swizzle atom; regions start 1024-aligned.
 struct MmaPlan {
   explicit MmaPlan(const AttentionKernelParams &p)
-      : wgmma(p.wgmma), d(p.headDim), br(p.blockQ), n(p.blockK),
+      : wgmma(p.wgmma || p.warpSpecialized), ws(p.warpSpecialized),
+        d(p.headDim), br(p.blockQ), n(p.blockK),
         bc(p.keyTile), stages(p.stages), bins(p.bins),
         binsPad((p.bins + 15) / 16 * 16),
-        warpRows(p.wgmma ? 16
+        warpRows(wgmma ? 16
                  : p.warpRows ? p.warpRows
                               : (p.blockQ == 128 ? 32 : 16)),
-        mTiles(warpRows / 16), warps(p.blockQ / warpRows), threads(32 * warps),
-        pitch(p.wgmma ? p.headDim : p.headDim + 8),
+        mTiles(warpRows / 16), warps(p.blockQ / warpRows + (ws ? 4 : 0)),
+        threads(32 * warps), pitch(wgmma ? p.headDim : p.headDim + 8),
         rows(std::max(bc, binsPad)) {}
 
   bool wgmma;
+  /// Warp-specialized (sm_90a): warpgroup 0 loads, one consumer warpgroup
+  /// per 64 query rows computes; stages guarded by mbarriers.
+  bool ws;
   int64_t d, br, n, bc, stages, bins, binsPad, warpRows, mTiles, warps, threads;
   /// Elements per shared row (mma.sync: 16 bytes of padding against bank
   /// conflicts); a region of R rows holds R * pitch elements.
@@ -116,16 +121,36 @@ struct MmaPlan {
   int64_t biasOffset(int64_t stage) const {
     return halfBytes() / 4 + stage * rows;
   }
+  /// Rows of staged K/V row numbers per stage: the warp-specialized kernel's
+  /// producer keeps them in registers.
+  int64_t idsRows() const { return ws ? 0 : bc; }
   /// The staged K/V rows (i32, -1: none) of each stage's tile, one per row.
   int64_t idsOffset(int64_t stage) const {
-    return halfBytes() / 4 + stages * rows + stage * bc;
+    return halfBytes() / 4 + stages * rows + stage * idsRows();
   }
   /// Per stage, the number of the last tile that had a masked row (i32):
   /// tiles without one take the unmasked fast path.
   int64_t maskedTileOffset(int64_t stage) const {
-    return halfBytes() / 4 + stages * (rows + bc) + stage;
+    return halfBytes() / 4 + stages * (rows + idsRows()) + stage;
   }
-  int64_t bytes() const { return halfBytes() + stages * (rows + bc + 1) * 4; }
+  /// Warp-specialized: the `full` and `empty` mbarriers of each stage (8
+  /// bytes each, 8-aligned), in bytes.
+  int64_t fullBarrierBytes(int64_t stage) const {
+    return (halfBytes() + stages * (rows + 1) * 4 + 7) / 8 * 8 + 8 * stage;
+  }
+  int64_t emptyBarrierBytes(int64_t stage) const {
+    return fullBarrierBytes(stages + stage);
+  }
+  int64_t bytes() const {
+    return ws ? fullBarrierBytes(2 * stages)
+              : halfBytes() + stages * (rows + bc + 1) * 4;
+  }
+  /// Warp-specialized: consumer threads (a warpgroup per 64 query rows),
+  /// key rows each producer warp stages, and the rows a producer warp
+  /// covers with one 16-byte copy per lane.
+  int64_t consumerThreads() const { return 2 * br; }
+  int64_t producerWarpRows() const { return bc / 4; }
+  int64_t rowsPerCopy() const { return 32 / chunksPerRow(); }
   /// 16-byte chunks per row, and chunk copies per thread for a key tile.
   int64_t chunksPerRow() const { return d / 8; }
   int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
@@ -133,6 +158,11 @@ struct MmaPlan {
 
 /// The most dynamic shared memory a CTA may have on sm_80 and sm_90.
 constexpr int64_t kMaxSharedBytes = 227 * 1024;
+
+/// The warp-specialized kernel's register split with two consumer
+/// warpgroups (setmaxnreg): 128 x 24 + 256 x 240 of the SM's 65536.
+constexpr uint32_t kProducerRegisters = 24;
+constexpr uint32_t kConsumerRegisters = 240;
 
 /// Empty when the template can take `p`; else what it cannot take, with
 /// the values, in one line.
@@ -153,12 +183,26 @@ std::string unsupported(const AttentionKernelParams &p, const MmaPlan &plan) {
   if (p.wgmma && p.warpRows != 0 && p.warpRows != 16)
     return "rows per warp " + text(p.warpRows) +
            " with wgmma (a warpgroup takes 64 rows, 16 per warp)";
+  if (p.warpSpecialized && p.wgmma)
+    return "wgmma and warp-specialized together (one template or the other)";
+  if (plan.ws && p.warpRows != 0 && p.warpRows != 16)
+    return "rows per warp " + text(p.warpRows) +
+           " with the warp-specialized template (16: a warpgroup per 64 rows)";
   if (plan.bytes() > kMaxSharedBytes)
     return "key tile " + text(plan.bc) + " with " + text(p.stages) +
            " stages: " + text(plan.bytes()) +
            " bytes of shared memory (at most " + text(kMaxSharedBytes) + ")";
   if (plan.warpRows != 16 && plan.warpRows != 32)
     return "rows per warp " + text(plan.warpRows) + " (allowed: 16, 32)";
+  if (plan.ws) {
+    // Each of the producer's 4 warps stages a quarter of a key tile, one
+    // row per lane, and copies it whole rows at a time.
+    if (plan.bc > 128 || plan.producerWarpRows() % plan.rowsPerCopy() != 0)
+      return "key tile " + text(plan.bc) + " at head_dim " + text(plan.d) +
+             " with the warp-specialized template (its 4 load warps take at "
+             "most 128 rows, whole rows per copy)";
+    return "";
+  }
   if (plan.br % plan.warpRows != 0 || plan.threads < plan.bc)
     return "rows per warp " + text(plan.warpRows) + " with query block " +
            text(plan.br) + " and key tile " + text(plan.bc) + ": " +
@@ -232,6 +276,16 @@ public:
         {ShapedType::kDynamic}, element, MemRefLayoutAttrInterface{},
         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
     return UnrealizedConversionCastOp::create(b, memrefType, d).getResult(0);
+  }
+
+  /// A pointer `byteOffset` (index) bytes into dynamic shared memory.
+  Value sharedPointer(Value byteOffset) {
+    auto ptr = LLVM::LLVMPointerType::get(b.getContext(), 3);
+    Value base = LLVM::AddressOfOp::create(b, ptr, kSharedSymbol);
+    Value offset =
+        arith::IndexCastOp::create(b, b.getI64Type(), byteOffset);
+    return LLVM::GEPOp::create(b, ptr, b.getI8Type(), base,
+                               ArrayRef<LLVM::GEPArg>{offset});
   }
 
   /// Four 8x8 matrices of halves from shared memory, as four 32-bit
@@ -473,10 +527,12 @@ std::string sparseAttentionMmaProblem(const AttentionKernelParams &p) {
 
 std::string sparseAttentionMmaImplementation(const AttentionKernelParams &p) {
   MmaPlan plan(p);
-  std::string text = std::string(p.wgmma ? "wgmma" : "mma") +
+  std::string text = std::string(p.warpSpecialized ? "wgmma-ws"
+                                 : p.wgmma         ? "wgmma"
+                                                   : "mma") +
                      " key_tile=" + std::to_string(plan.bc) +
                      " stages=" + std::to_string(plan.stages);
-  if (!p.wgmma)
+  if (!plan.wgmma)
     text += " warp_rows=" + std::to_string(plan.warpRows);
   if (p.tokenOrder)
     text += " token_order";
@@ -500,6 +556,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   std::vector<KernelParam> params = sparseAttentionParams(ctx, p);
   gpu::GPUFuncOp func = createKernel(builder, module, p.name, params,
                                      {int32_t(plan.threads), 1, 1});
+  // setmaxnreg takes effect only under a register cap at entry: one CTA
+  // per SM (with the block size, 65536 / 384 -> 168 registers).
+  if (plan.ws)
+    func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                  builder.getI32IntegerAttr(1));
   Block &entry = func.getBody().front();
   auto arg = [&](StringRef name, int64_t dim = -1) {
     return entry.getArgument(paramIndex(params, name, dim));
@@ -546,18 +607,29 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   Value firstRow = m.div(thread, m.index(chunks));
   Value chunk = m.rem(thread, m.index(chunks));
   Value chunkCol = m.mul(chunk, m.index(8));
-  for (int64_t it = 0; it < plan.br * chunks / plan.threads; ++it) {
-    Value r = m.add(firstRow, m.index(it * rowStep));
-    Value token = m.add(blockStart, r);
-    Value valid = m.ult(token, seqLen);
-    Value tokenC = m.select(valid, token, m.index(0));
-    Value src =
-        m.add(m.add(q.base, m.mul(e.rowOf(m, tokenC), q.tokenStride)), chunkCol);
-    Value dst = m.tileOffset(plan.br, r, chunk);
-    m.copy16(halves, dst, q.view, src, valid);
-  }
-  NVVM::CpAsyncCommitGroupOp::create(b);
-  Value warpRow = m.mul(e.warp, m.index(plan.warpRows));
+  // Rows [first, first + rowCount) of the query block, by `threads` threads
+  // of which this is `local`.
+  auto loadQ = [&](Value local, int64_t threads, Value first,
+                   int64_t rowCount) {
+    Value localChunk = m.rem(local, m.index(chunks));
+    Value localCol = m.mul(localChunk, m.index(8));
+    Value localRow = m.add(first, m.div(local, m.index(chunks)));
+    for (int64_t it = 0; it < rowCount * chunks / threads; ++it) {
+      Value r = m.add(localRow, m.index(it * (threads / chunks)));
+      Value token = m.add(blockStart, r);
+      Value valid = m.ult(token, seqLen);
+      Value tokenC = m.select(valid, token, m.index(0));
+      Value src = m.add(
+          m.add(q.base, m.mul(e.rowOf(m, tokenC), q.tokenStride)), localCol);
+      Value dst = m.tileOffset(plan.br, r, localChunk);
+      m.copy16(halves, dst, q.view, src, valid);
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b);
+  };
+  // The warp's index among those that own query rows: the warp-specialized
+  // kernel's consumers start at warp 4.
+  Value rowWarp = plan.ws ? m.sub(e.warp, m.index(4)) : e.warp;
+  Value warpRow = m.mul(rowWarp, m.index(plan.warpRows));
   // The A fragment of m tile `mt`, k16 step `kk`, from Q in shared memory.
   // Matrices: rows 0-7 / 8-15 (bit 0) x columns 0-7 / 8-15 (bit 1).
   Value qLane =
@@ -578,7 +650,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   uint64_t kDescriptorBits = MmaBuilder::descriptorBits(16, 1024);
   uint64_t vDescriptorBits = MmaBuilder::descriptorBits(plan.rows * 128, 1024);
   Value qWarpgroupBytes =
-      plan.wgmma ? m.mul(m.div(e.warp, m.index(4)), m.index(64 * 128))
+      plan.wgmma ? m.mul(m.div(rowWarp, m.index(4)), m.index(64 * 128))
                  : Value();
 
   // --- Key tiles. ----------------------------------------------------------
@@ -592,14 +664,14 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                           : m.mul(count, m.index(tilesPerGroup));
   Value minusOne = m.i32(-1);
 
-  // The group index of row `thread` of tile `tile` (-1: no group), loaded
-  // from global memory; threads past the tile's rows get -1.
-  auto fetchGroup = [&](Value tile) {
+  // The group index of row `tileRow` of tile `tile` (-1: no group), loaded
+  // from global memory; rows past the tile's get -1.
+  auto fetchGroup = [&](Value tile, Value tileRow) {
     Value slot = gather ? m.add(m.mul(tile, m.index(groupsPerTile)),
-                                m.div(thread, m.index(plan.n)))
+                                m.div(tileRow, m.index(plan.n)))
                         : m.div(tile, m.index(tilesPerGroup));
     Value valid = arith::AndIOp::create(
-        b, m.ult(thread, m.index(plan.bc)),
+        b, m.ult(tileRow, m.index(plan.bc)),
         arith::AndIOp::create(b, m.ult(tile, numTiles), m.ult(slot, count)));
     auto ifValid = scf::IfOp::create(b, TypeRange{i32}, valid, true);
     {
@@ -611,20 +683,20 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     }
     return ifValid.getResult(0);
   };
-  // The row of k and v (i32; -1: none) that row `thread` of tile `tile`
+  // The row of k and v (i32; -1: none) that row `tileRow` of tile `tile`
   // takes, given its group from fetchGroup: the key's position in the
   // reordered sequence, or, reading through the token order, that
   // position's entry of the table (a global load: tokenOrder kernels fetch
   // groups a tile earlier, so that this load, too, is in flight during a
   // tile's math).
-  auto keyRow = [&](Value group, Value tile) {
+  auto keyRow = [&](Value group, Value tile, Value tileRow) {
     Value hasGroup =
         arith::CmpIOp::create(b, arith::CmpIPredicate::sge, group, m.i32(0));
     Value inGroup =
-        gather ? m.rem(thread, m.index(plan.n))
+        gather ? m.rem(tileRow, m.index(plan.n))
                : m.add(m.mul(m.rem(tile, m.index(tilesPerGroup)),
                              m.index(plan.bc)),
-                       thread);
+                       tileRow);
     Value key = m.add(m.mul(m.toIndex(m.select(hasGroup, group, m.i32(0))),
                             m.index(plan.n)),
                       inGroup);
@@ -716,6 +788,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // head_dim / 16 k16 steps, A (Q) and B (K) from shared memory. The
   // accumulator's layout per warp is mma.sync's (n8 tile j in registers
   // 4j..4j+3), so the softmax serves both templates.
+  // Warp-specialized consumers take turns issuing their products: wait for
+  // the turn before the fence, pass it after the commit (empty otherwise).
+  // `after` (f32, may be null): a value the wait must not be scheduled
+  // above (ptxas moves arithmetic across bar.sync freely, and hoisted the
+  // turn of P V above the softmax that makes P).
+  std::function<void(Value after)> awaitTurn = [](Value) {};
+  std::function<void()> passTurn = [] {};
   auto scoresWgmma = [&](Value kBase, int64_t columns) {
     Value kBytes = m.mul(kBase, m.index(2));
     SmallVector<Value> descQ, descK;
@@ -730,11 +809,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       descK.push_back(m.pin(
           m.descriptor(m.add(kBytes, kStep(plan.rows)), kDescriptorBits)));
     }
+    awaitTurn(Value());
     NVVM::WgmmaFenceAlignedOp::create(b);
     Value acc;
     for (int64_t kk = 0; kk < p.headDim / 16; ++kk)
       acc = m.wgmmaShared(descQ[kk], descK[kk], columns, acc);
     NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    passTurn();
     NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
     SmallVector<Value> values = m.pin(m.unpackAccumulator(columns, acc));
     Scores scores(1);
@@ -865,10 +946,13 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     for (auto &tile : s.out[0])
       flat.append(tile.begin(), tile.end());
     Value acc = m.packAccumulator(p.headDim, m.pin(flat));
+    // The row sums depend on every exponential of the softmax.
+    awaitTurn(m.addf(s.sum[0], s.sum[1]));
     NVVM::WgmmaFenceAlignedOp::create(b);
     for (int64_t kk = 0; kk < steps; ++kk)
       acc = m.wgmmaRegisterA(a[kk], descV[kk], p.headDim, acc);
     NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    passTurn();
     NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
     SmallVector<Value> values = m.pin(m.unpackAccumulator(p.headDim, acc));
     for (int64_t nt = 0; nt < dTiles; ++nt)
@@ -917,102 +1001,38 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   init.out.assign(mTiles, SmallVector<SmallVector<Value>>(
                               dTiles, SmallVector<Value>(4, zeroF)));
 
-  // Prologue: the K/V rows of the first `stages` tiles staged, the first
-  // stages - 1 tiles in flight; through the token order, also the groups of
-  // tile `stages` fetched (carried into the loop).
-  for (int64_t st = 0; st < plan.stages; ++st)
-    stageRow(m.index(st), keyRow(fetchGroup(m.index(st)), m.index(st)));
-  SmallVector<Value> loopInit = init.flatten();
-  if (p.tokenOrder)
-    loopInit.push_back(fetchGroup(m.index(plan.stages)));
-  {
-    auto ifFirstThread = scf::IfOp::create(
-        b,
-        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread, m.index(0)),
-        false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
-    for (int64_t st = 0; st < plan.stages; ++st)
-      memref::StoreOp::create(b, minusOne, ids,
-                              ValueRange{m.index(plan.maskedTileOffset(st))});
-  }
-  gpu::BarrierOp::create(b);
-  for (int64_t st = 0; st < plan.stages - 1; ++st) {
-    auto ifTile = scf::IfOp::create(b, m.ult(m.index(st), numTiles), false);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifTile.getThenRegion().front());
-      issueTile(m.index(st), m.index(st));
-    }
-    NVVM::CpAsyncCommitGroupOp::create(b);
-  }
-  auto loop = scf::ForOp::create(b, m.index(0), numTiles, m.index(1), loopInit);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value t = loop.getInductionVar();
-    // The K/V rows of tile t + stages, in flight during this tile's math:
-    // their groups (read now, turned into rows after the math), or, through
-    // the token order, their table entries (the groups came one tile
-    // earlier) and the groups of the tile after.
-    Value later = m.add(t, m.index(plan.stages));
-    Value laterGroup, laterRow, nextGroup;
-    if (p.tokenOrder) {
-      laterRow = keyRow(loop.getRegionIterArgs().back(), later);
-      nextGroup = fetchGroup(m.add(later, m.index(1)));
-    } else {
-      laterGroup = fetchGroup(later);
-    }
-    Value ahead = m.add(t, m.index(plan.stages - 1));
-    auto ifAhead = scf::IfOp::create(b, m.ult(ahead, numTiles), false);
-    {
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(&ifAhead.getThenRegion().front());
-      issueTile(ahead, stageIndex(ahead));
-    }
-    NVVM::CpAsyncCommitGroupOp::create(b);
-    NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
-    if (plan.wgmma)
-      fenceForTensorCores();
-    gpu::BarrierOp::create(b);
-    State s = State::unflatten(loop.getRegionIterArgs(), mTiles, dTiles);
-    Value stage = stageIndex(t);
+  // Tile `tile` from buffer `stage` folded into `s`: the masked path if the
+  // tile had an invalid row (its loader marked the stage), else the fast one.
+  auto foldTile = [&](Value stage, Value tile, const State &s) {
     Value lastMasked = memref::LoadOp::create(
         b, ids, ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
     Value isMasked =
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lastMasked,
-                              arith::IndexCastOp::create(b, i32, t));
+                              arith::IndexCastOp::create(b, i32, tile));
     SmallVector<Type> stateTypes(s.flatten().size(), f32);
     auto ifMasked = scf::IfOp::create(b, stateTypes, isMasked, true);
-    {
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(&ifMasked.getThenRegion().front());
-      scf::YieldOp::create(b, computeTile(stage, plan.bc, s, true).flatten());
-      b.setInsertionPointToStart(&ifMasked.getElseRegion().front());
-      scf::YieldOp::create(b, computeTile(stage, plan.bc, s, false).flatten());
-    }
-    State next = State::unflatten(ifMasked.getResults(), mTiles, dTiles);
-    stageRow(stageIndex(later),
-               p.tokenOrder ? laterRow : keyRow(laterGroup, later));
-    gpu::BarrierOp::create(b);
-    SmallVector<Value> yielded = next.flatten();
-    if (p.tokenOrder)
-      yielded.push_back(nextGroup);
-    scf::YieldOp::create(b, yielded);
-  }
-  State state = State::unflatten(loop.getResults(), mTiles, dTiles);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifMasked.getThenRegion().front());
+    scf::YieldOp::create(b, computeTile(stage, plan.bc, s, true).flatten());
+    b.setInsertionPointToStart(&ifMasked.getElseRegion().front());
+    scf::YieldOp::create(b, computeTile(stage, plan.bc, s, false).flatten());
+    return State::unflatten(ifMasked.getResults(), mTiles, dTiles);
+  };
 
-  // --- Tail bins: one more tile, from buffer 0. ----------------------------
-  if (p.bins > 0) {
-    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  // The tail bins' tile in buffer `stage`, written by `threads` threads of
+  // which this is `local`: their mean keys and values (f32 in global memory)
+  // rounded into the K/V rows, log2(n_b) as the column biases; rows past
+  // `bins` (and all rows on a dense step) are zeros with bias -inf.
+  auto writeTailTile = [&](Value stage, Value local, int64_t threads) {
+    auto [kBase, vBase, biasBase] = stageBases(stage);
     Value tailKeys = globalView(b, arg("tail_keys"), f32);
     Value tailValues = globalView(b, arg("tail_values"), f32);
     Value tailLogCounts = globalView(b, arg("tail_log_counts"), f32);
     Value binBase = m.mul(row, m.index(p.bins));
-    // Every thread converts whole f32 pairs; rows past `bins` are zeros.
+    // Every thread converts whole f32 pairs.
     int64_t pairs = plan.binsPad * p.headDim / 2;
-    for (int64_t it = 0; it < (pairs + plan.threads - 1) / plan.threads; ++it) {
-      Value pair = m.add(thread, m.index(it * plan.threads));
+    for (int64_t it = 0; it < (pairs + threads - 1) / threads; ++it) {
+      Value pair = m.add(local, m.index(it * threads));
       Value r = m.div(pair, m.index(p.headDim / 2));
       Value col = m.mul(m.rem(pair, m.index(p.headDim / 2)), m.index(2));
       Value inTile = m.ult(pair, m.index(pairs));
@@ -1029,8 +1049,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value dst = m.add(m.tileOffset(plan.rows, r, m.div(col, m.index(8))),
                         m.rem(col, m.index(8)));
       auto pair2 = VectorType::get({2}, f32);
-      for (auto [from, base] : {std::pair(tailKeys, plan.kOffset(0)),
-                                std::pair(tailValues, plan.vOffset(0))}) {
+      for (auto [from, base] :
+           {std::pair(tailKeys, kBase), std::pair(tailValues, vBase)}) {
         Value values = vector::LoadOp::create(b, pair2, from, ValueRange{src});
         values = m.select(
             isBin, values,
@@ -1039,7 +1059,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         Value halvesPair =
             arith::TruncFOp::create(b, VectorType::get({2}, m.half), values);
         vector::StoreOp::create(b, halvesPair, halves,
-                                ValueRange{m.add(m.index(base), dst)});
+                                ValueRange{m.add(base, dst)});
       }
       // The bias of bin column r: log2(n_b); -inf for padding columns.
       Value firstPair =
@@ -1049,56 +1069,361 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value logCount = memref::LoadOp::create(b, tailLogCounts,
                                               ValueRange{m.add(binBase, rC)});
       Value bias = m.select(isBin, m.mulf(logCount, m.f32(kLog2e)), negInf);
-      memref::StoreOp::create(
-          b, bias, biases, ValueRange{m.add(m.index(plan.biasOffset(0)), r)});
+      memref::StoreOp::create(b, bias, biases, ValueRange{m.add(biasBase, r)});
     }
-    if (plan.wgmma)
-      fenceForTensorCores();
-    gpu::BarrierOp::create(b);
-    state = computeTile(m.index(0), plan.binsPad, state, /*masked=*/true);
-  }
+  };
 
   // --- Epilogue: O / sum, rows past the sequence end skipped. ---------------
-  for (int64_t mt = 0; mt < mTiles; ++mt)
-    for (int64_t half = 0; half < 2; ++half) {
-      int64_t ri = 2 * mt + half;
-      Value sum = state.sum[ri];
-      sum = m.addf(sum, m.shuffleXor(sum, 1));
-      sum = m.addf(sum, m.shuffleXor(sum, 2));
-      Value hasKeys =
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, zeroF);
-      Value inverse =
-          m.select(hasKeys, NVVM::RcpApproxFtzF32Op::create(b, f32, sum), zeroF);
-      Value r = m.add(m.add(warpRow, quadRow), m.index(16 * mt + 8 * half));
-      Value token = m.add(blockStart, r);
-      auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifRow.getThenRegion().front());
-      Value outRow = e.rowOf(m, token);
-      Value rowBase = m.add(o.base, m.mul(outRow, o.tokenStride));
-      for (int64_t nt = 0; nt < dTiles; ++nt) {
-        Value packed = m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
-                              m.mulf(state.out[mt][nt][2 * half + 1], inverse));
-        Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
-        vector::StoreOp::create(b, packed, o.view,
-                                ValueRange{m.add(rowBase, col)},
-                                /*nontemporal=*/false, llvm::MaybeAlign(4));
+  auto epilogue = [&](const State &state) {
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t ri = 2 * mt + half;
+        Value sum = state.sum[ri];
+        sum = m.addf(sum, m.shuffleXor(sum, 1));
+        sum = m.addf(sum, m.shuffleXor(sum, 2));
+        Value hasKeys =
+            arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, zeroF);
+        Value inverse = m.select(
+            hasKeys, NVVM::RcpApproxFtzF32Op::create(b, f32, sum), zeroF);
+        Value r = m.add(m.add(warpRow, quadRow), m.index(16 * mt + 8 * half));
+        Value token = m.add(blockStart, r);
+        auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+        Value outRow = e.rowOf(m, token);
+        Value rowBase = m.add(o.base, m.mul(outRow, o.tokenStride));
+        for (int64_t nt = 0; nt < dTiles; ++nt) {
+          Value packed =
+              m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
+                     m.mulf(state.out[mt][nt][2 * half + 1], inverse));
+          Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
+          vector::StoreOp::create(b, packed, o.view,
+                                  ValueRange{m.add(rowBase, col)},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(4));
+        }
+        if (p.writeLse) {
+          Value lse = m.select(
+              hasKeys,
+              m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)), negInf);
+          auto ifQuadLead = scf::IfOp::create(
+              b,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::eq, quadCol,
+                                    m.index(0)),
+              false);
+          b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
+          memref::StoreOp::create(
+              b, lse, globalView(b, arg("lse"), f32),
+              ValueRange{m.add(m.mul(batchHead, seqLen), outRow)});
+        }
       }
-      if (p.writeLse) {
-        Value lse = m.select(
-            hasKeys, m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)),
-            negInf);
-        auto ifQuadLead =
-            scf::IfOp::create(b,
-                              arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                                    quadCol, m.index(0)),
-                              false);
-        b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
-        memref::StoreOp::create(
-            b, lse, globalView(b, arg("lse"), f32),
-            ValueRange{m.add(m.mul(batchHead, seqLen), outRow)});
+  };
+
+  if (!plan.ws) {
+    loadQ(thread, plan.threads, m.index(0), plan.br);
+    // Prologue: the K/V rows of the first `stages` tiles staged, the first
+    // stages - 1 tiles in flight; through the token order, also the groups of
+    // tile `stages` fetched (carried into the loop).
+    for (int64_t st = 0; st < plan.stages; ++st)
+      stageRow(m.index(st), keyRow(fetchGroup(m.index(st), thread), m.index(st),
+                                   thread));
+    SmallVector<Value> loopInit = init.flatten();
+    if (p.tokenOrder)
+      loopInit.push_back(fetchGroup(m.index(plan.stages), thread));
+    {
+      auto ifFirstThread = scf::IfOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread, m.index(0)),
+          false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
+      for (int64_t st = 0; st < plan.stages; ++st)
+        memref::StoreOp::create(b, minusOne, ids,
+                                ValueRange{m.index(plan.maskedTileOffset(st))});
+    }
+    gpu::BarrierOp::create(b);
+    for (int64_t st = 0; st < plan.stages - 1; ++st) {
+      auto ifTile = scf::IfOp::create(b, m.ult(m.index(st), numTiles), false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&ifTile.getThenRegion().front());
+        issueTile(m.index(st), m.index(st));
+      }
+      NVVM::CpAsyncCommitGroupOp::create(b);
+    }
+    auto loop = scf::ForOp::create(b, m.index(0), numTiles, m.index(1), loopInit);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value t = loop.getInductionVar();
+      // The K/V rows of tile t + stages, in flight during this tile's math:
+      // their groups (read now, turned into rows after the math), or, through
+      // the token order, their table entries (the groups came one tile
+      // earlier) and the groups of the tile after.
+      Value later = m.add(t, m.index(plan.stages));
+      Value laterGroup, laterRow, nextGroup;
+      if (p.tokenOrder) {
+        laterRow = keyRow(loop.getRegionIterArgs().back(), later, thread);
+        nextGroup = fetchGroup(m.add(later, m.index(1)), thread);
+      } else {
+        laterGroup = fetchGroup(later, thread);
+      }
+      Value ahead = m.add(t, m.index(plan.stages - 1));
+      auto ifAhead = scf::IfOp::create(b, m.ult(ahead, numTiles), false);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&ifAhead.getThenRegion().front());
+        issueTile(ahead, stageIndex(ahead));
+      }
+      NVVM::CpAsyncCommitGroupOp::create(b);
+      NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
+      if (plan.wgmma)
+        fenceForTensorCores();
+      gpu::BarrierOp::create(b);
+      State s = State::unflatten(loop.getRegionIterArgs(), mTiles, dTiles);
+      Value stage = stageIndex(t);
+      State next = foldTile(stage, t, s);
+      stageRow(stageIndex(later),
+                 p.tokenOrder ? laterRow : keyRow(laterGroup, later, thread));
+      gpu::BarrierOp::create(b);
+      SmallVector<Value> yielded = next.flatten();
+      if (p.tokenOrder)
+        yielded.push_back(nextGroup);
+      scf::YieldOp::create(b, yielded);
+    }
+    State state = State::unflatten(loop.getResults(), mTiles, dTiles);
+    // --- Tail bins: one more tile, from buffer 0. --------------------------
+    if (p.bins > 0) {
+      NVVM::CpAsyncWaitGroupOp::create(b, 0);
+      writeTailTile(m.index(0), thread, plan.threads);
+      if (plan.wgmma)
+        fenceForTensorCores();
+      gpu::BarrierOp::create(b);
+      state = computeTile(m.index(0), plan.binsPad, state, /*masked=*/true);
+    }
+    epilogue(state);
+  } else {
+    // --- Warp-specialized: warpgroup 0 loads, the others compute. ----------
+    // Stage s holds tiles s, s + stages, ...; its `full` barrier completes a
+    // phase when a tile has landed (each producer thread arrives twice: once
+    // after its stores of biases and flags, with release semantics, once
+    // through cp.async.mbarrier.arrive.noinc when its copies have landed),
+    // its `empty` barrier when every consumer thread is done with the tile.
+    // Tile t waits for phase t / stages of both (parity (t / stages) % 2;
+    // the producer's first pass waits on the parity before phase 0, which a
+    // fresh barrier reports complete).
+    auto barrier = [&](bool full, Value stage) -> Value {
+      int64_t first = full ? plan.fullBarrierBytes(0) : plan.emptyBarrierBytes(0);
+      return m.sharedPointer(m.add(m.index(first), m.mul(stage, m.index(8))));
+    };
+    auto parity = [&](Value tile) {
+      return arith::IndexCastOp::create(
+          b, i32, m.rem(m.div(tile, m.index(plan.stages)), m.index(2)));
+    };
+    auto waitBarrier = [&](bool full, Value stage, Value phaseParity) {
+      NVVM::MBarrierTryWaitParityOp::create(b, barrier(full, stage),
+                                            phaseParity, m.i32(10000000));
+    };
+    auto arrive = [&](bool full, Value stage) {
+      NVVM::MBarrierArriveOp::create(b, Type(), barrier(full, stage), Value());
+    };
+    {
+      auto ifFirstThread = scf::IfOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread,
+                                m.index(0)),
+          false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
+      for (int64_t st = 0; st < plan.stages; ++st) {
+        NVVM::MBarrierInitOp::create(b, barrier(true, m.index(st)), m.i32(256),
+                                     Value());
+        NVVM::MBarrierInitOp::create(b, barrier(false, m.index(st)),
+                                     m.i32(plan.consumerThreads()), Value());
+        memref::StoreOp::create(b, minusOne, ids,
+                                ValueRange{m.index(plan.maskedTileOffset(st))});
       }
     }
+    gpu::BarrierOp::create(b);
+    auto roles = scf::IfOp::create(b, m.ult(e.warp, m.index(4)), true);
+
+    // The producer: warp w stages rows [wR, (w+1)R) of each tile (R = key
+    // tile / 4), lane l owning row wR + l: it fetches the row's group a tile
+    // ahead and its K/V row, and the warp copies whole rows, 32 / chunks of
+    // them per copy, taking each row's K/V row from its owner by a shuffle.
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&roles.getThenRegion().front());
+      if (plan.consumerThreads() == 256)
+        NVVM::SetMaxRegisterOp::create(b, kProducerRegisters,
+                                       NVVM::SetMaxRegisterAction::decrease);
+      int64_t ownRows = plan.producerWarpRows(), perCopy = plan.rowsPerCopy();
+      Value owns = m.ult(e.lane, m.index(ownRows));
+      Value warpFirst = m.mul(e.warp, m.index(ownRows));
+      Value ownRow =
+          m.select(owns, m.add(warpFirst, e.lane), m.index(plan.bc));
+      Value copyRow = m.div(e.lane, m.index(chunks));
+      Value copyChunk = m.rem(e.lane, m.index(chunks));
+      Value copyCol = m.mul(copyChunk, m.index(8));
+      auto produce = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
+                                        ValueRange{fetchGroup(m.index(0), ownRow)});
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(produce.getBody());
+        Value t = produce.getInductionVar();
+        Value stage = stageIndex(t);
+        Value ownKey = keyRow(produce.getRegionIterArgs()[0], t, ownRow);
+        Value nextGroup = fetchGroup(m.add(t, m.index(1)), ownRow);
+        waitBarrier(false, stage,
+                    arith::XOrIOp::create(b, parity(t), m.i32(1)));
+        auto [kBase, vBase, biasBase] = stageBases(stage);
+        for (int64_t it = 0; it < ownRows / perCopy; ++it) {
+          Value local = m.add(copyRow, m.index(it * perCopy));
+          Value key = gpu::ShuffleOp::create(
+                          b, ownKey, arith::IndexCastOp::create(b, i32, local),
+                          m.i32(32), gpu::ShuffleMode::IDX)
+                          .getShuffleResult();
+          Value valid =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key, m.i32(0));
+          Value keyC = m.toIndex(m.select(valid, key, m.i32(0)));
+          Value dst = m.tileOffset(plan.rows, m.add(warpFirst, local), copyChunk);
+          m.copy16(halves, m.add(kBase, dst), k.view,
+                   m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), copyCol),
+                   valid);
+          m.copy16(halves, m.add(vBase, dst), v.view,
+                   m.add(m.add(v.base, m.mul(keyC, v.tokenStride)), copyCol),
+                   valid);
+        }
+        {
+          auto ifOwns = scf::IfOp::create(b, owns, false);
+          OpBuilder::InsertionGuard g3(b);
+          b.setInsertionPointToStart(&ifOwns.getThenRegion().front());
+          Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                              ownKey, m.i32(0));
+          memref::StoreOp::create(b, m.select(valid, zeroF, negInf), biases,
+                                  ValueRange{m.add(biasBase, ownRow)});
+          auto ifInvalid = scf::IfOp::create(
+              b,
+              arith::XOrIOp::create(b, valid,
+                                    arith::ConstantIntOp::create(b, 1, 1)),
+              false);
+          b.setInsertionPointToStart(&ifInvalid.getThenRegion().front());
+          memref::StoreOp::create(
+              b, arith::IndexCastOp::create(b, i32, t), ids,
+              ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
+        }
+        arrive(true, stage);
+        NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(true, stage),
+                                              /*noinc=*/true);
+        scf::YieldOp::create(b, ValueRange{nextGroup});
+      }
+      if (p.bins > 0) {
+        Value stage = stageIndex(numTiles);
+        waitBarrier(false, stage,
+                    arith::XOrIOp::create(b, parity(numTiles), m.i32(1)));
+        writeTailTile(stage, thread, 128);
+        fenceForTensorCores();
+        arrive(true, stage);
+        arrive(true, stage);
+      }
+      // Not exiting with copies in flight (their arrivals are pending).
+      NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    }
+
+    // The consumers: warpgroup g (from 0) owns query rows [64g, 64g + 64).
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&roles.getElseRegion().front());
+      if (plan.consumerThreads() == 256)
+        NVVM::SetMaxRegisterOp::create(b, kConsumerRegisters,
+                                       NVVM::SetMaxRegisterAction::increase);
+      Value local = m.sub(thread, m.index(128));
+      Value group = m.div(local, m.index(128));
+      Value groupI32 = arith::IndexCastOp::create(b, i32, group);
+      loadQ(m.rem(local, m.index(128)), 128, m.mul(group, m.index(64)), 64);
+      NVVM::CpAsyncWaitGroupOp::create(b, 0);
+      fenceForTensorCores();
+      NVVM::BarrierOp::create(b, TypeRange{},
+                              arith::AddIOp::create(b, groupI32, m.i32(1)),
+                              m.i32(128), {}, Value());
+      // Two consumers take turns issuing products (FlashAttention-3's
+      // ping-pong): warpgroup g waits at named barrier 3 + g and, once its
+      // group is committed, lets the other go by arriving at 4 - g. The
+      // order is then S of 0, S of 1, P V of 0, P V of 1, ...: one's
+      // softmax runs while the other's products do. Warpgroup 1 lets 0 go
+      // first; 0 takes that extra arrival back at the end.
+      bool pingPong = plan.consumerThreads() == 256;
+      if (pingPong) {
+        Value mine = arith::AddIOp::create(b, groupI32, m.i32(3));
+        Value other = arith::SubIOp::create(b, m.i32(4), groupI32);
+        awaitTurn = [&, mine](Value after) {
+          if (!after) {
+            NVVM::BarrierOp::create(b, TypeRange{}, mine, m.i32(256), {},
+                                    Value());
+            return;
+          }
+          // The barrier under a predicate that is always true (`after` is
+          // a number or NaN) but that ptxas cannot know before `after`
+          // exists, so the wait stays below the code that makes it.
+          LLVM::InlineAsmOp::create(
+              b, TypeRange{}, ValueRange{mine, after},
+              "{\n.reg .pred p, q;\nsetp.num.f32 p, $1, $1;\n"
+              "setp.nan.f32 q, $1, $1;\nor.pred p, p, q;\n"
+              "@p bar.sync $0, 256;\n}",
+              "r,f", /*has_side_effects=*/true, /*is_align_stack=*/false,
+              LLVM::tailcallkind::TailCallKind::None,
+              LLVM::AsmDialectAttr::get(b.getContext(),
+                                        LLVM::AsmDialect::AD_ATT),
+              ArrayAttr());
+        };
+        passTurn = [&, other] {
+          NVVM::BarrierArriveOp::create(b, other, m.i32(256));
+        };
+        auto ifSecond = scf::IfOp::create(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, group,
+                                  m.index(1)),
+            false);
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&ifSecond.getThenRegion().front());
+        NVVM::BarrierArriveOp::create(b, m.i32(3), m.i32(256));
+      }
+      auto consume = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
+                                        init.flatten());
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(consume.getBody());
+        Value t = consume.getInductionVar();
+        Value stage = stageIndex(t);
+        waitBarrier(true, stage, parity(t));
+        fenceForTensorCores();
+        State s = State::unflatten(consume.getRegionIterArgs(), mTiles, dTiles);
+        State next = foldTile(stage, t, s);
+        arrive(false, stage);
+        scf::YieldOp::create(b, next.flatten());
+      }
+      State state = State::unflatten(consume.getResults(), mTiles, dTiles);
+      if (p.bins > 0) {
+        Value stage = stageIndex(numTiles);
+        waitBarrier(true, stage, parity(numTiles));
+        fenceForTensorCores();
+        state = computeTile(stage, plan.binsPad, state, /*masked=*/true);
+      }
+      if (pingPong) {
+        auto ifFirst = scf::IfOp::create(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, group,
+                                  m.index(0)),
+            false);
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+        NVVM::BarrierOp::create(b, TypeRange{}, m.i32(3), m.i32(256), {},
+                                Value());
+      }
+      awaitTurn = [](Value) {};
+      passTurn = [] {};
+      epilogue(state);
+    }
+  }
 
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b);

@@ -73,6 +73,9 @@ struct Case {
     n += structured ? "_video" : "_random";
     if (bshd)
       n += "_BSHD";
+    // One field per part ("wgmma-ws" -> "wgmmaws"): scripts split on '_'.
+    if (size_t at = n.find("wgmma-ws"); at != std::string::npos)
+      n.replace(at, 8, "wgmmaws");
     for (char &c : n)
       if (c == '-' || c == '.')
         c = '_';
@@ -156,8 +159,22 @@ std::vector<Case> allCases() {
               cases.push_back(f);
             }
           }
+  // The warp-specialized template (sm_90a): every kernel in bf16, with the
+  // densities, sequences and text layouts rotating.
+  for (int64_t d : {64, 128})
+    for (int64_t bq : {64, 128})
+      for (int64_t bk : {16, 32, 64, 128})
+        for (int64_t bins : {0, 1, 4, 8}) {
+          Case c;
+          c.tmpl = "wgmma-ws";
+          c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
+          c.density = densities[rotate % 4];
+          c.groupsPerRow = c.density == 0 ? 1 : 0;
+          rotateLayout(c);
+          cases.push_back(c);
+        }
   // The full sequence of wan2.1-480p, sampled rows.
-  for (const char *tmpl : {"mma", "wgmma"})
+  for (const char *tmpl : {"mma", "wgmma", "wgmma-ws"})
     for (int64_t d : {64, 128})
       for (int64_t bk : {16, 32, 128})
         for (double density : {0.1, 0.5}) {
@@ -181,7 +198,7 @@ std::vector<Case> allCases() {
       cases.push_back(c);
     }
   // Through a token order (test/gpu/CMakeLists.txt: sattn_gpu_kernel_ordered).
-  for (const char *tmpl : {"mma", "wgmma"}) {
+  for (const char *tmpl : {"mma", "wgmma", "wgmma-ws"}) {
     for (int64_t d : {64, 128})
       for (int64_t bk : {16, 32, 128}) {
         Case c;
@@ -223,6 +240,8 @@ std::vector<Case> allCases() {
         lse.textFirst = true;
         cases.push_back(lse);
         lse.tmpl = "wgmma";
+        cases.push_back(lse);
+        lse.tmpl = "wgmma-ws";
         cases.push_back(lse);
         Case simt;
         simt.tmpl = "simt";

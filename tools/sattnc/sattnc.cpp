@@ -60,7 +60,9 @@ cl::opt<std::string> attentionTemplate(
     "attention-template",
     cl::desc("Sparse attention kernel: auto (the default: wgmma on sm_90a "
              "where it takes the tile parameters, else mma), mma (tensor "
-             "cores, mma.sync), wgmma (sm_90a tensor cores) or simt "
+             "cores, mma.sync), wgmma (sm_90a tensor cores), wgmma-ws "
+             "(sm_90a, warp-specialized: a load warpgroup, two consumer "
+             "warpgroups taking turns) or simt "
              "(portable, no tensor cores; for debugging)"),
     cl::init("auto"), cl::cat(category));
 cl::opt<bool> fuseReorder(
