@@ -19,11 +19,11 @@ namespace sattn {
 struct TuningParams {
   /// Sparse attention template: "mma" (tensor cores, mma.sync), "wgmma"
   /// (sm_90a tensor cores, wgmma), "wgmma-ws" (sm_90a, warp-specialized
-  /// wgmma), "auto" (wgmma on sm_90a where it takes
-  /// the tile parameters, else mma) or "simt" (portable, for debugging).
+  /// wgmma), "auto" (on sm_90a wgmma-ws, else wgmma, where they take the
+  /// tile parameters; else mma) or "simt" (portable, for debugging).
   std::string attentionTemplate = "auto";
   /// Keys per pipeline tile: 32, 64, 128, or 0 for the template's default
-  /// (mma: 64; wgmma: 128 with head_dim 128, else 64).
+  /// (mma: 64; wgmma: 128 with head_dim 128, else 64; wgmma-ws: 128).
   int64_t keyTile = 0;
   int64_t stages = 2;   // cp.async stages: 2, 3, 4
   int64_t warpRows = 0; // query rows per warp: 16, 32; 0 the template's

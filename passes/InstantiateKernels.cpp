@@ -567,25 +567,32 @@ struct SattnInstantiateKernelsPass
     p.name = uniqueName(symbols, "sattn_sparse_attention");
     p.stages = stages;
     p.warpRows = warpRows;
-    // auto: wgmma on sm_90a where it takes the tile parameters, else
-    // mma.sync (sm_80 and later); the SIMT one is the portable baseline.
-    // A key tile of 0 is the template's default: wgmma is fastest with
-    // 128-key tiles at head_dim 128 and 64-key ones at 64 (H100, wan2.1 and
-    // cogvideox shapes, bench/NOTES-mma.md); mma.sync with 64.
+    // auto: on sm_90a the warp-specialized wgmma kernel where it takes the
+    // tile parameters, else wgmma, else mma.sync (sm_80 and later); the
+    // SIMT one is the portable baseline. A key tile of 0 is the template's
+    // default, the fastest measured (H100, wan2.1 and cogvideox shapes,
+    // bench/NOTES-mma.md): 128 keys for wgmma-ws at both head dims, for
+    // wgmma at head_dim 128 (64 at 64); 64 for mma.sync.
     auto withTemplate = [&](StringRef name) {
       AttentionKernelParams q = p;
       q.wgmma = name == "wgmma";
       q.warpSpecialized = name == "wgmma-ws";
-      bool hopper = q.wgmma || q.warpSpecialized;
-      q.keyTile = keyTile ? keyTile : hopper && p.headDim == 128 ? 128 : 64;
+      q.keyTile = keyTile                                   ? keyTile
+                  : q.warpSpecialized                       ? 128
+                  : q.wgmma && p.headDim == 128 ? 128
+                                                            : 64;
       return q;
     };
     StringRef chosen = attentionTemplate;
-    if (chosen == "auto")
-      chosen = arch == "sm_90a" &&
-                       sparseAttentionMmaProblem(withTemplate("wgmma")).empty()
-                   ? "wgmma"
-                   : "mma";
+    if (chosen == "auto") {
+      chosen = "mma";
+      if (arch == "sm_90a")
+        for (StringRef hopper : {"wgmma-ws", "wgmma"})
+          if (sparseAttentionMmaProblem(withTemplate(hopper)).empty()) {
+            chosen = hopper;
+            break;
+          }
+    }
     p = withTemplate(chosen);
     bool tensorCores = chosen != "simt";
     if (tensorCores)

@@ -54,13 +54,13 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
            /*default=*/"\"auto\"",
            "sparse attention kernel: mma (tensor cores, mma.sync), wgmma "
            "(sm_90a tensor cores), wgmma-ws (sm_90a, warp-specialized: a load "
-           "warpgroup and two consumer warpgroups), auto (wgmma on sm_90a "
-           "where it takes the "
-           "tile parameters, else mma) or simt (portable, no tensor cores)">,
+           "warpgroup and two consumer warpgroups), auto (on sm_90a "
+           "wgmma-ws, else wgmma, where they take the tile parameters; else "
+           "mma) or simt (portable, no tensor cores)">,
     Option<"keyTile", "key-tile", "int64_t", /*default=*/"0",
            "keys per shared-memory tile of the tensor-core templates: 32, "
            "64, 128, or 0 for the template's default (mma: 64; wgmma: 128 "
-           "with head_dim 128, else 64)">,
+           "with head_dim 128, else 64; wgmma-ws: 128)">,
     Option<"stages", "stages", "int64_t", /*default=*/"2",
            "cp.async pipeline depth of the mma template">,
     Option<"warpRows", "warp-rows", "int64_t", /*default=*/"0",

@@ -143,7 +143,8 @@ expect(len(calls()) == sum("failure" not in m for m in e["measured"]),
 expect(e["best"]["params"]["stages"] == 2,
        f"the best fits in 48 KB: {e['best']}")
 
-# 5. An sm_90a GPU: both templates are searched, wgmma with one row count.
+# 5. An sm_90a GPU: the three templates are searched, wgmma and wgmma-ws
+# with one row count.
 hopper_db = os.path.join(work, "hopper-gpu.json")
 os.remove(log)
 hopper = dict(env, SATTN_TUNE_FAKE_GPU="Fake H100;13000;sm_90a;232448")
@@ -156,6 +157,9 @@ measured = [m["params"] for m in e["measured"] if "failure" not in m]
 wgmma = [p for p in measured if p["template"] == "wgmma"]
 expect(len(wgmma) >= 3 and all(p["warp_rows"] == 0 for p in wgmma),
        f"wgmma candidates measured, each with the template's rows: {wgmma}")
+ws = [p for p in measured if p["template"] == "wgmma-ws"]
+expect(len(ws) >= 3 and all(p["warp_rows"] == 0 for p in ws),
+       f"wgmma-ws candidates measured, each with the template's rows: {ws}")
 expect(any(p["template"] == "mma" for p in measured),
        "mma.sync candidates are measured on sm_90a too")
 expect(measured and measured[0]["template"] == "auto",

@@ -546,16 +546,16 @@ nlohmann::ordered_json Sweep::run(const std::array<int64_t, 3> &shape,
                known_.size(), o_.db.c_str());
 
   // The space: template x key tile x stages x rows per warp (mma.sync
-  // takes 16 or 32 rows per warp; wgmma, sm_90a only, 16: a warpgroup per
-  // 64 rows). The defaults (auto, the template's key tile) are measured
-  // first, as themselves.
+  // takes 16 or 32 rows per warp; wgmma and wgmma-ws, sm_90a only, 16: a
+  // warpgroup per 64 rows). The defaults (auto, the template's key tile)
+  // are measured first, as themselves.
   const std::vector<int64_t> keyTiles = {32, 64, 128}, stages = {2, 3, 4},
                              mmaWarpRows = {16, 32}, wgmmaWarpRows = {0};
   std::vector<std::string> templates = {"mma"};
   if (arch_ == "sm_90a")
-    templates.insert(templates.begin(), "wgmma");
+    templates.insert(templates.begin(), {"wgmma-ws", "wgmma"});
   auto warpRowsOf = [&](const std::string &t) -> const std::vector<int64_t> & {
-    return t == "wgmma" ? wgmmaWarpRows : mmaWarpRows;
+    return t == "mma" ? mmaWarpRows : wgmmaWarpRows;
   };
   planned_ = 1;
   for (const std::string &t : templates)

@@ -58,8 +58,9 @@ cl::opt<bool> quiet("quiet", cl::desc("Print nothing on success"),
                     cl::cat(category));
 cl::opt<std::string> attentionTemplate(
     "attention-template",
-    cl::desc("Sparse attention kernel: auto (the default: wgmma on sm_90a "
-             "where it takes the tile parameters, else mma), mma (tensor "
+    cl::desc("Sparse attention kernel: auto (the default: on sm_90a "
+             "wgmma-ws, else wgmma, where they take the tile parameters; "
+             "else mma), mma (tensor "
              "cores, mma.sync), wgmma (sm_90a tensor cores), wgmma-ws "
              "(sm_90a, warp-specialized: a load warpgroup, two consumer "
              "warpgroups taking turns) or simt "
