@@ -133,16 +133,14 @@ struct MmaPlan {
   int64_t maskedTileOffset(int64_t stage) const {
     return halfBytes() / 4 + stages * (rows + idsRows()) + stage;
   }
-  /// Warp-specialized: the `full` and `empty` mbarriers of each stage (8
-  /// bytes each, 8-aligned), in bytes.
-  int64_t fullBarrierBytes(int64_t stage) const {
-    return (halfBytes() + stages * (rows + 1) * 4 + 7) / 8 * 8 + 8 * stage;
-  }
-  int64_t emptyBarrierBytes(int64_t stage) const {
-    return fullBarrierBytes(stages + stage);
+  /// Warp-specialized: the mbarriers (8 bytes each, 8-aligned), in bytes:
+  /// per stage, K full, V full, K empty, V empty (`kind` 0 to 3).
+  int64_t barrierBytes(int64_t kind, int64_t stage) const {
+    return (halfBytes() + stages * (rows + 1) * 4 + 7) / 8 * 8 +
+           8 * (kind * stages + stage);
   }
   int64_t bytes() const {
-    return ws ? fullBarrierBytes(2 * stages)
+    return ws ? barrierBytes(4, 0)
               : halfBytes() + stages * (rows + bc + 1) * 4;
   }
   /// Warp-specialized: consumer threads (a warpgroup per 64 query rows),
@@ -960,6 +958,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       s.out[0][nt].assign(values.begin() + 4 * nt, values.begin() + 4 * nt + 4);
   };
 
+  // Between the softmax and P V (the warp-specialized kernel's V barrier of
+  // the stage; nothing otherwise).
+  std::function<void(Value stage)> beforeOutput = [](Value) {};
   // One tile of `columns` keys from buffer `stage` folded into the state,
   // each product waited for (the mma.sync loop and the tail bins).
   auto computeTile = [&](Value stage, int64_t columns, State s, bool masked) {
@@ -969,6 +970,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     State next = s;
     rescale(next, softmax(scores, next, biasBase, masked));
     if (plan.wgmma) {
+      beforeOutput(stage);
       outputWgmma(scores, vBase, next);
       return next;
     }
@@ -1204,28 +1206,36 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     epilogue(state);
   } else {
     // --- Warp-specialized: warpgroup 0 loads, the others compute. ----------
-    // Stage s holds tiles s, s + stages, ...; its `full` barrier completes a
-    // phase when a tile has landed (each producer thread arrives twice: once
-    // after its stores of biases and flags, with release semantics, once
-    // through cp.async.mbarrier.arrive.noinc when its copies have landed),
-    // its `empty` barrier when every consumer thread is done with the tile.
-    // Tile t waits for phase t / stages of both (parity (t / stages) % 2;
-    // the producer's first pass waits on the parity before phase 0, which a
-    // fresh barrier reports complete).
-    auto barrier = [&](bool full, Value stage) -> Value {
-      int64_t first = full ? plan.fullBarrierBytes(0) : plan.emptyBarrierBytes(0);
-      return m.sharedPointer(m.add(m.index(first), m.mul(stage, m.index(8))));
+    // Stage s holds tiles s, s + stages, ...; K and V have a barrier each
+    // way, as in FlashAttention-3, so that V may still land while S = Q K^T
+    // runs and K's buffer is refilled while P V runs. `full` K completes a
+    // phase when the K rows have landed (each producer thread arrives twice:
+    // once after its stores of biases and flags, with release semantics,
+    // once through cp.async.mbarrier.arrive.noinc when its copies have
+    // landed); `full` V when the V rows have (the cp.async arrivals alone);
+    // `empty` K when every consumer thread is past the tile's softmax (the
+    // biases are the stage's too), `empty` V past its P V. Tile t waits for
+    // phase t / stages (parity (t / stages) % 2; the producer's first pass
+    // waits on the parity before phase 0, which a fresh barrier reports
+    // complete).
+    enum Kind { FullK, FullV, EmptyK, EmptyV };
+    auto barrier = [&](Kind kind, Value stage) -> Value {
+      return m.sharedPointer(m.add(m.index(plan.barrierBytes(kind, 0)),
+                                   m.mul(stage, m.index(8))));
     };
     auto parity = [&](Value tile) {
       return arith::IndexCastOp::create(
           b, i32, m.rem(m.div(tile, m.index(plan.stages)), m.index(2)));
     };
-    auto waitBarrier = [&](bool full, Value stage, Value phaseParity) {
-      NVVM::MBarrierTryWaitParityOp::create(b, barrier(full, stage),
+    auto waitBarrier = [&](Kind kind, Value stage, Value phaseParity) {
+      NVVM::MBarrierTryWaitParityOp::create(b, barrier(kind, stage),
                                             phaseParity, m.i32(10000000));
     };
-    auto arrive = [&](bool full, Value stage) {
-      NVVM::MBarrierArriveOp::create(b, Type(), barrier(full, stage), Value());
+    auto arrive = [&](Kind kind, Value stage) {
+      NVVM::MBarrierArriveOp::create(b, Type(), barrier(kind, stage), Value());
+    };
+    auto emptyParity = [&](Value tile) {
+      return arith::XOrIOp::create(b, parity(tile), m.i32(1));
     };
     {
       auto ifFirstThread = scf::IfOp::create(
@@ -1236,10 +1246,12 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
       for (int64_t st = 0; st < plan.stages; ++st) {
-        NVVM::MBarrierInitOp::create(b, barrier(true, m.index(st)), m.i32(256),
-                                     Value());
-        NVVM::MBarrierInitOp::create(b, barrier(false, m.index(st)),
-                                     m.i32(plan.consumerThreads()), Value());
+        for (auto [kind, count] :
+             {std::pair(FullK, int64_t(256)), std::pair(FullV, int64_t(128)),
+              std::pair(EmptyK, plan.consumerThreads()),
+              std::pair(EmptyV, plan.consumerThreads())})
+          NVVM::MBarrierInitOp::create(b, barrier(kind, m.index(st)),
+                                       m.i32(count), Value());
         memref::StoreOp::create(b, minusOne, ids,
                                 ValueRange{m.index(plan.maskedTileOffset(st))});
       }
@@ -1274,26 +1286,38 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         Value stage = stageIndex(t);
         Value ownKey = keyRow(produce.getRegionIterArgs()[0], t, ownRow);
         Value nextGroup = fetchGroup(m.add(t, m.index(1)), ownRow);
-        waitBarrier(false, stage,
-                    arith::XOrIOp::create(b, parity(t), m.i32(1)));
         auto [kBase, vBase, biasBase] = stageBases(stage);
-        for (int64_t it = 0; it < ownRows / perCopy; ++it) {
-          Value local = m.add(copyRow, m.index(it * perCopy));
-          Value key = gpu::ShuffleOp::create(
-                          b, ownKey, arith::IndexCastOp::create(b, i32, local),
-                          m.i32(32), gpu::ShuffleMode::IDX)
-                          .getShuffleResult();
-          Value valid =
-              arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key, m.i32(0));
-          Value keyC = m.toIndex(m.select(valid, key, m.i32(0)));
-          Value dst = m.tileOffset(plan.rows, m.add(warpFirst, local), copyChunk);
-          m.copy16(halves, m.add(kBase, dst), k.view,
-                   m.add(m.add(k.base, m.mul(keyC, k.tokenStride)), copyCol),
-                   valid);
-          m.copy16(halves, m.add(vBase, dst), v.view,
-                   m.add(m.add(v.base, m.mul(keyC, v.tokenStride)), copyCol),
-                   valid);
-        }
+        // The rows of K (then of V) into the stage: lane l's copies take
+        // rows copyRow + it * perCopy of the warp's, their K/V row from the
+        // owning lane.
+        // The lane's values go through pins first: else LLVM computes the
+        // per-copy addresses once for K and V and keeps them all live
+        // across the V buffer's wait (hundreds of bytes of spills within
+        // the producer's registers).
+        auto copyRows = [&](Value base, AttentionEntry::Tensor &from) {
+          Value key0 = m.pin(ownKey);
+          Value row0 = m.toIndex(m.pin(arith::IndexCastOp::create(
+              b, i32, m.add(warpFirst, copyRow))));
+          for (int64_t it = 0; it < ownRows / perCopy; ++it) {
+            Value local = m.add(copyRow, m.index(it * perCopy));
+            Value key =
+                gpu::ShuffleOp::create(
+                    b, key0, arith::IndexCastOp::create(b, i32, local),
+                    m.i32(32), gpu::ShuffleMode::IDX)
+                    .getShuffleResult();
+            Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                                key, m.i32(0));
+            Value keyC = m.toIndex(m.select(valid, key, m.i32(0)));
+            Value dst = m.tileOffset(
+                plan.rows, m.add(row0, m.index(it * perCopy)), copyChunk);
+            m.copy16(halves, m.add(base, dst), from.view,
+                     m.add(m.add(from.base, m.mul(keyC, from.tokenStride)),
+                           copyCol),
+                     valid);
+          }
+        };
+        waitBarrier(EmptyK, stage, emptyParity(t));
+        copyRows(kBase, k);
         {
           auto ifOwns = scf::IfOp::create(b, owns, false);
           OpBuilder::InsertionGuard g3(b);
@@ -1312,19 +1336,24 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
               b, arith::IndexCastOp::create(b, i32, t), ids,
               ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
         }
-        arrive(true, stage);
-        NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(true, stage),
+        arrive(FullK, stage);
+        NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullK, stage),
+                                              /*noinc=*/true);
+        waitBarrier(EmptyV, stage, emptyParity(t));
+        copyRows(vBase, v);
+        NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullV, stage),
                                               /*noinc=*/true);
         scf::YieldOp::create(b, ValueRange{nextGroup});
       }
       if (p.bins > 0) {
         Value stage = stageIndex(numTiles);
-        waitBarrier(false, stage,
-                    arith::XOrIOp::create(b, parity(numTiles), m.i32(1)));
+        waitBarrier(EmptyK, stage, emptyParity(numTiles));
+        waitBarrier(EmptyV, stage, emptyParity(numTiles));
         writeTailTile(stage, thread, 128);
         fenceForTensorCores();
-        arrive(true, stage);
-        arrive(true, stage);
+        arrive(FullK, stage);
+        arrive(FullK, stage);
+        arrive(FullV, stage);
       }
       // Not exiting with copies in flight (their arrivals are pending).
       NVVM::CpAsyncWaitGroupOp::create(b, 0);
@@ -1395,18 +1424,29 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         b.setInsertionPointToStart(consume.getBody());
         Value t = consume.getInductionVar();
         Value stage = stageIndex(t);
-        waitBarrier(true, stage, parity(t));
+        waitBarrier(FullK, stage, parity(t));
         fenceForTensorCores();
         State s = State::unflatten(consume.getRegionIterArgs(), mTiles, dTiles);
+        // After the softmax: K's buffer and the biases are free, V must
+        // have landed.
+        beforeOutput = [&, t](Value stage) {
+          arrive(EmptyK, stage);
+          waitBarrier(FullV, stage, parity(t));
+          fenceForTensorCores();
+        };
         State next = foldTile(stage, t, s);
-        arrive(false, stage);
+        arrive(EmptyV, stage);
         scf::YieldOp::create(b, next.flatten());
       }
       State state = State::unflatten(consume.getResults(), mTiles, dTiles);
       if (p.bins > 0) {
         Value stage = stageIndex(numTiles);
-        waitBarrier(true, stage, parity(numTiles));
+        waitBarrier(FullK, stage, parity(numTiles));
         fenceForTensorCores();
+        beforeOutput = [&](Value stage) {
+          waitBarrier(FullV, stage, parity(numTiles));
+          fenceForTensorCores();
+        };
         state = computeTile(stage, plan.binsPad, state, /*masked=*/true);
       }
       if (pingPong) {
@@ -1422,6 +1462,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       }
       awaitTurn = [](Value) {};
       passTurn = [] {};
+      beforeOutput = [](Value) {};
       epilogue(state);
     }
   }
