@@ -76,8 +76,7 @@ private:
 
 /// Where a module's machine code came from, as sattn_kernels_describe says.
 enum class CubinSource {
-  None,   // the PTX was loaded (no cubin cache, the linker failed, or PTX
-          // that needs a whole-program compile: setmaxnreg)
+  None,   // the PTX was loaded (no cubin cache, or the linker failed)
   Cached, // a cached cubin was loaded
   Built,  // the linker made the cubin, which was loaded (and stored)
 };

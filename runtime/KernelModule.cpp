@@ -158,13 +158,7 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
   };
   std::optional<CubinCache> cache;
   CubinKey key;
-  // setmaxnreg (the warp-specialized kernel's register split) is honoured
-  // only in a whole-program compile; the linker compiles PTX as relocatable
-  // code, where ptxas ignores it (warning C7504) and caps every warp at the
-  // launch's share. Such PTX is loaded as PTX (the driver's own JIT cache
-  // keeps its machine code), not through the cubin cache.
-  bool wholeProgram = ptx.find("setmaxnreg") != std::string::npos;
-  if (cubinOptions.use && !wholeProgram) {
+  if (cubinOptions.use) {
     cache.emplace(cubinOptions.folder);
     key = cubinKeyFor(ptx, cubinOptions.ptxHash, device.computeMajor,
                       device.computeMinor, device.driverVersion);

@@ -45,8 +45,8 @@ struct AttentionKernelParams {
   /// are the same. warpRows is then 16.
   bool wgmma = false;
   /// sm_90a, the same products as `wgmma` in a warp-specialized kernel:
-  /// warpgroup 0 loads K/V tiles (cp.async, completing on mbarriers, with
-  /// few registers: setmaxnreg), one consumer warpgroup per 64 query rows
+  /// warpgroup 0 loads K/V tiles (cp.async, completing on mbarriers), one
+  /// consumer warpgroup per 64 query rows
   /// computes, and two consumers take turns issuing their products (named
   /// barriers) so that one's softmax overlaps the other's matrix products.
   /// Exclusive with `wgmma`.

@@ -50,6 +50,18 @@
 // landed") and two CTA barriers per tile: before reading a tile, and before
 // its buffers and the staged rows are reused.
 //
+// Warp-specialized (`p.warpSpecialized`, sm_90a, "wgmma-ws"): the same
+// products, softmax, tail tile and epilogue, run by roles. Warpgroup 0 is
+// the producer: each of its warps fetches the groups of a quarter of each
+// key tile a tile ahead and copies those rows (cp.async) into the stage, K
+// and V each completing on an mbarrier of their own (cp.async.mbarrier.
+// arrive.noinc), after waiting for the consumers to release the buffer on
+// another. Warpgroups 1 and 2 each own 64 query rows: they wait for K, run
+// S = Q K^T and the softmax, release K, wait for V, run P V and release V;
+// they take turns issuing their products (two named barriers), so that one
+// runs its softmax while the other's products keep the tensor cores busy.
+// No CTA barrier after the start.
+//
 //===----------------------------------------------------------------------===//
 
 #include "templates/SparseAttentionMma.h"
@@ -157,11 +169,14 @@ struct MmaPlan {
 /// The most dynamic shared memory a CTA may have on sm_80 and sm_90.
 constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
-/// The warp-specialized kernel's register split with two consumer
-/// warpgroups (setmaxnreg): 128 x 40 + 256 x 232 of the SM's 65536 (the
-/// producer spills with 24 through the token order).
-constexpr uint32_t kProducerRegisters = 40;
-constexpr uint32_t kConsumerRegisters = 232;
+/// The warp-specialized kernel does not rebalance registers between its
+/// roles (setmaxnreg): the runtime's cubins come from the driver's linker,
+/// whose relocatable compile ignores it (C7504), and a whole-program JIT
+/// that honours it (40 for the producer, 232 for the consumers) ran no
+/// faster on an H100 while it cost the cubin cache and half a second of
+/// cold plan time (bench/NOTES-mma.md). Every warp has the launch's share,
+/// 168 registers, which the consumers fit without the software pipelining
+/// that was tried and reverted.
 
 /// Empty when the template can take `p`; else what it cannot take, with
 /// the values, in one line.
@@ -555,8 +570,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   std::vector<KernelParam> params = sparseAttentionParams(ctx, p);
   gpu::GPUFuncOp func = createKernel(builder, module, p.name, params,
                                      {int32_t(plan.threads), 1, 1});
-  // setmaxnreg takes effect only under a register cap at entry: one CTA
-  // per SM (with the block size, 65536 / 384 -> 168 registers).
+  // One CTA per SM: the register cap at entry is the block's share (65536
+  // / 384 -> 168).
   if (plan.ws)
     func->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                   builder.getI32IntegerAttr(1));
@@ -1266,9 +1281,6 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&roles.getThenRegion().front());
-      if (plan.consumerThreads() == 256)
-        NVVM::SetMaxRegisterOp::create(b, kProducerRegisters,
-                                       NVVM::SetMaxRegisterAction::decrease);
       int64_t ownRows = plan.producerWarpRows(), perCopy = plan.rowsPerCopy();
       Value owns = m.ult(e.lane, m.index(ownRows));
       Value warpFirst = m.mul(e.warp, m.index(ownRows));
@@ -1363,9 +1375,6 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&roles.getElseRegion().front());
-      if (plan.consumerThreads() == 256)
-        NVVM::SetMaxRegisterOp::create(b, kConsumerRegisters,
-                                       NVVM::SetMaxRegisterAction::increase);
       Value local = m.sub(thread, m.index(128));
       Value group = m.div(local, m.index(128));
       Value groupI32 = arith::IndexCastOp::create(b, i32, group);
