@@ -609,6 +609,16 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
   };
 
+  // Emits `body` under `if (x == v)` (x an index) at the insertion point.
+  auto whenEqual = [&](Value x, int64_t v, llvm::function_ref<void()> body) {
+    auto ifEqual = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, x, m.index(v)),
+        false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifEqual.getThenRegion().front());
+    body();
+  };
+
   Value halves = m.sharedView(m.half);
   Value biases = m.sharedView(f32);
   Value ids = m.sharedView(i32);
@@ -1147,17 +1157,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     SmallVector<Value> loopInit = init.flatten();
     if (p.tokenOrder)
       loopInit.push_back(fetchGroup(m.index(plan.stages), thread));
-    {
-      auto ifFirstThread = scf::IfOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread, m.index(0)),
-          false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
+    whenEqual(thread, 0, [&] {
       for (int64_t st = 0; st < plan.stages; ++st)
         memref::StoreOp::create(b, minusOne, ids,
                                 ValueRange{m.index(plan.maskedTileOffset(st))});
-    }
+    });
     gpu::BarrierOp::create(b);
     for (int64_t st = 0; st < plan.stages - 1; ++st) {
       auto ifTile = scf::IfOp::create(b, m.ult(m.index(st), numTiles), false);
@@ -1252,14 +1256,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     auto emptyParity = [&](Value tile) {
       return arith::XOrIOp::create(b, parity(tile), m.i32(1));
     };
-    {
-      auto ifFirstThread = scf::IfOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, thread,
-                                m.index(0)),
-          false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifFirstThread.getThenRegion().front());
+    whenEqual(thread, 0, [&] {
       for (int64_t st = 0; st < plan.stages; ++st) {
         for (auto [kind, count] :
              {std::pair(FullK, int64_t(256)), std::pair(FullV, int64_t(128)),
@@ -1270,7 +1267,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         memref::StoreOp::create(b, minusOne, ids,
                                 ValueRange{m.index(plan.maskedTileOffset(st))});
       }
-    }
+    });
     gpu::BarrierOp::create(b);
     auto roles = scf::IfOp::create(b, m.ult(e.warp, m.index(4)), true);
 
@@ -1417,14 +1414,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         passTurn = [&, other] {
           NVVM::BarrierArriveOp::create(b, other, m.i32(256));
         };
-        auto ifSecond = scf::IfOp::create(
-            b,
-            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, group,
-                                  m.index(1)),
-            false);
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(&ifSecond.getThenRegion().front());
-        NVVM::BarrierArriveOp::create(b, m.i32(3), m.i32(256));
+        whenEqual(group, 1, [&] {
+          NVVM::BarrierArriveOp::create(b, m.i32(3), m.i32(256));
+        });
       }
       auto consume = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
                                         init.flatten());
@@ -1459,15 +1451,10 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         state = computeTile(stage, plan.binsPad, state, /*masked=*/true);
       }
       if (pingPong) {
-        auto ifFirst = scf::IfOp::create(
-            b,
-            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, group,
-                                  m.index(0)),
-            false);
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
-        NVVM::BarrierOp::create(b, TypeRange{}, m.i32(3), m.i32(256), {},
-                                Value());
+        whenEqual(group, 0, [&] {
+          NVVM::BarrierOp::create(b, TypeRange{}, m.i32(3), m.i32(256), {},
+                                  Value());
+        });
       }
       awaitTurn = [](Value) {};
       passTurn = [] {};

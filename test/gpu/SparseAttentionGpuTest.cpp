@@ -137,21 +137,24 @@ std::vector<Case> allCases() {
         }
   // The wgmma template (sm_90a): every kernel in bf16 with the densities,
   // sequences and text layouts rotating, with its default key tile (128 at
-  // head_dim 128, 64 at 64) and with 128, and every kernel once in fp16.
-  for (int64_t keyTile : {0, 128})
+  // head_dim 128, 64 at 64) and with 128, and every kernel once in fp16;
+  // the warp-specialized one (wgmma-ws) in bf16 with its default tile.
+  const std::pair<const char *, int64_t> hopperKernels[] = {
+      {"wgmma", 0}, {"wgmma", 128}, {"wgmma-ws", 0}};
+  for (auto [tmpl, keyTile] : hopperKernels)
     for (int64_t d : {64, 128})
       for (int64_t bq : {64, 128})
         for (int64_t bk : {16, 32, 64, 128})
           for (int64_t bins : {0, 1, 4, 8}) {
             Case c;
-            c.tmpl = "wgmma";
+            c.tmpl = tmpl;
             c.keyTile = keyTile;
             c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
             c.density = densities[rotate % 4];
             c.groupsPerRow = c.density == 0 ? 1 : 0;
             rotateLayout(c);
             cases.push_back(c);
-            if (keyTile == 0) {
+            if (c.tmpl == "wgmma" && keyTile == 0) {
               Case f = c;
               f.dtype = DType::FP16;
               f.density = densities[(rotate + 1) % 4];
@@ -159,20 +162,6 @@ std::vector<Case> allCases() {
               cases.push_back(f);
             }
           }
-  // The warp-specialized template (sm_90a): every kernel in bf16, with the
-  // densities, sequences and text layouts rotating.
-  for (int64_t d : {64, 128})
-    for (int64_t bq : {64, 128})
-      for (int64_t bk : {16, 32, 64, 128})
-        for (int64_t bins : {0, 1, 4, 8}) {
-          Case c;
-          c.tmpl = "wgmma-ws";
-          c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
-          c.density = densities[rotate % 4];
-          c.groupsPerRow = c.density == 0 ? 1 : 0;
-          rotateLayout(c);
-          cases.push_back(c);
-        }
   // The full sequence of wan2.1-480p, sampled rows.
   for (const char *tmpl : {"mma", "wgmma", "wgmma-ws"})
     for (int64_t d : {64, 128})
