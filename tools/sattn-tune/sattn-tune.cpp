@@ -17,10 +17,10 @@
 // --resume skips what the DB already holds.
 //
 // Search: the defaults first (the reference time), then a pruned grid
-// (template x key tile x rows per warp at 2 stages; wgmma, on sm_90a, has
-// one row count), then a local search from the best (one knob one step at
-// a time, the template included) until no neighbour is faster or the budget
-// is spent.
+// (template x key tile x rows per warp at 2 stages; wgmma-ws and wgmma, on
+// sm_90a, have one row count), then a local search from the best (one knob
+// one step at a time, the template included) until no neighbour is faster
+// or the budget is spent.
 //
 //===----------------------------------------------------------------------===//
 
