@@ -609,14 +609,17 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
   };
 
-  // Emits `body` under `if (x == v)` (x an index) at the insertion point.
-  auto whenEqual = [&](Value x, int64_t v, llvm::function_ref<void()> body) {
-    auto ifEqual = scf::IfOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, x, m.index(v)),
-        false);
+  // Emits `body` under `if (cond)` at the insertion point, and under
+  // `if (x == v)` (x an index).
+  auto when = [&](Value cond, llvm::function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, cond, false);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifEqual.getThenRegion().front());
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
     body();
+  };
+  auto whenEqual = [&](Value x, int64_t v, llvm::function_ref<void()> body) {
+    when(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, x, m.index(v)),
+         body);
   };
 
   Value halves = m.sharedView(m.half);
@@ -756,6 +759,21 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         m.add(m.index(plan.biasOffset(0)), m.mul(stage, m.index(plan.rows)))};
   };
 
+  // Row `r` of tile `tile` in buffer `stage`: its column bias (0, or -inf
+  // when `valid` is false) and, for an invalid row, the stage's mark that
+  // the tile needs the masked path.
+  auto markRow = [&](Value valid, Value biasBase, Value r, Value tile,
+                     Value stage) {
+    memref::StoreOp::create(b, m.select(valid, zeroF, negInf), biases,
+                            ValueRange{m.add(biasBase, r)});
+    when(arith::XOrIOp::create(b, valid, arith::ConstantIntOp::create(b, 1, 1)),
+         [&] {
+           memref::StoreOp::create(
+               b, arith::IndexCastOp::create(b, i32, tile), ids,
+               ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
+         });
+  };
+
   // cp.async of tile `tile` into buffer `stage`, from its staged rows.
   auto issueTile = [&](Value tile, Value stage) {
     auto [kBase, vBase, biasBase] = stageBases(stage);
@@ -775,22 +793,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       m.copy16(halves, m.add(vBase, dst), v.view,
                m.add(m.add(v.base, m.mul(keyC, v.tokenStride)), chunkCol),
                valid);
-      // One thread per row writes the row's column bias and, for a masked
-      // row, marks the tile as needing the masked path.
-      Value first =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk, m.index(0));
-      auto ifFirst = scf::IfOp::create(b, first, false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
-      memref::StoreOp::create(b, m.select(valid, zeroF, negInf), biases,
-                              ValueRange{m.add(biasBase, r)});
-      Value invalid = arith::XOrIOp::create(
-          b, valid, arith::ConstantIntOp::create(b, 1, 1));
-      auto ifInvalid = scf::IfOp::create(b, invalid, false);
-      b.setInsertionPointToStart(&ifInvalid.getThenRegion().front());
-      memref::StoreOp::create(
-          b, arith::IndexCastOp::create(b, i32, tile), ids,
-          ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
+      // One thread per row writes the row's column bias and mark.
+      whenEqual(chunk, 0, [&] { markRow(valid, biasBase, r, tile, stage); });
     }
   };
 
@@ -1133,15 +1137,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           Value lse = m.select(
               hasKeys,
               m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)), negInf);
-          auto ifQuadLead = scf::IfOp::create(
-              b,
-              arith::CmpIOp::create(b, arith::CmpIPredicate::eq, quadCol,
-                                    m.index(0)),
-              false);
-          b.setInsertionPointToStart(&ifQuadLead.getThenRegion().front());
-          memref::StoreOp::create(
-              b, lse, globalView(b, arg("lse"), f32),
-              ValueRange{m.add(m.mul(batchHead, seqLen), outRow)});
+          whenEqual(quadCol, 0, [&] {
+            memref::StoreOp::create(
+                b, lse, globalView(b, arg("lse"), f32),
+                ValueRange{m.add(m.mul(batchHead, seqLen), outRow)});
+          });
         }
       }
   };
@@ -1164,12 +1164,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     });
     gpu::BarrierOp::create(b);
     for (int64_t st = 0; st < plan.stages - 1; ++st) {
-      auto ifTile = scf::IfOp::create(b, m.ult(m.index(st), numTiles), false);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(&ifTile.getThenRegion().front());
-        issueTile(m.index(st), m.index(st));
-      }
+      when(m.ult(m.index(st), numTiles),
+           [&] { issueTile(m.index(st), m.index(st)); });
       NVVM::CpAsyncCommitGroupOp::create(b);
     }
     auto loop = scf::ForOp::create(b, m.index(0), numTiles, m.index(1), loopInit);
@@ -1190,12 +1186,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         laterGroup = fetchGroup(later, thread);
       }
       Value ahead = m.add(t, m.index(plan.stages - 1));
-      auto ifAhead = scf::IfOp::create(b, m.ult(ahead, numTiles), false);
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(&ifAhead.getThenRegion().front());
-        issueTile(ahead, stageIndex(ahead));
-      }
+      when(m.ult(ahead, numTiles),
+           [&] { issueTile(ahead, stageIndex(ahead)); });
       NVVM::CpAsyncCommitGroupOp::create(b);
       NVVM::CpAsyncWaitGroupOp::create(b, plan.stages - 1);
       if (plan.wgmma)
@@ -1327,24 +1319,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         };
         waitBarrier(EmptyK, stage, emptyParity(t));
         copyRows(kBase, k);
-        {
-          auto ifOwns = scf::IfOp::create(b, owns, false);
-          OpBuilder::InsertionGuard g3(b);
-          b.setInsertionPointToStart(&ifOwns.getThenRegion().front());
+        when(owns, [&] {
           Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
                                               ownKey, m.i32(0));
-          memref::StoreOp::create(b, m.select(valid, zeroF, negInf), biases,
-                                  ValueRange{m.add(biasBase, ownRow)});
-          auto ifInvalid = scf::IfOp::create(
-              b,
-              arith::XOrIOp::create(b, valid,
-                                    arith::ConstantIntOp::create(b, 1, 1)),
-              false);
-          b.setInsertionPointToStart(&ifInvalid.getThenRegion().front());
-          memref::StoreOp::create(
-              b, arith::IndexCastOp::create(b, i32, t), ids,
-              ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
-        }
+          markRow(valid, biasBase, ownRow, t, stage);
+        });
         arrive(FullK, stage);
         NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullK, stage),
                                               /*noinc=*/true);
