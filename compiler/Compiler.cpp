@@ -164,13 +164,21 @@ ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
     auto attr = func.getArgAttrOfType<DictionaryAttr>(i, "sattn.param");
     ManifestParam param;
     StringRef role = attr.getAs<StringAttr>("role").getValue();
-    param.role = role == "buffer"   ? ManifestParam::Role::Buffer
-                 : role == "stride" ? ManifestParam::Role::Stride
-                                    : ManifestParam::Role::Scalar;
+    param.role = role == "buffer"       ? ManifestParam::Role::Buffer
+                 : role == "stride"     ? ManifestParam::Role::Stride
+                 : role == "tensor_map" ? ManifestParam::Role::TensorMap
+                                        : ManifestParam::Role::Scalar;
     param.name = attr.getAs<StringAttr>("name").str();
-    param.type = dtypeName(func.getArgumentTypes()[i]);
+    param.type = param.role == ManifestParam::Role::TensorMap
+                     ? "tensormap"
+                     : dtypeName(func.getArgumentTypes()[i]);
     if (auto dim = attr.getAs<IntegerAttr>("dim"))
       param.dim = dim.getInt();
+    if (auto box = attr.getAs<ArrayAttr>("box"))
+      for (int j = 0; j < 2; ++j)
+        param.box[j] = cast<IntegerAttr>(box[j]).getInt();
+    if (auto swizzle = attr.getAs<IntegerAttr>("swizzle"))
+      param.swizzle = swizzle.getInt();
     if (auto operand = attr.getAs<IntegerAttr>("operand"))
       param.buffer = names[stageOp->getOperand(operand.getInt())];
     if (auto result = attr.getAs<IntegerAttr>("result"))
@@ -206,10 +214,12 @@ ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
     }
     k.params.push_back(std::move(param));
   }
-  // Strides name the buffer parameter they belong to; bind them to its
+  // Strides and tensor maps name the buffer parameter they describe; bind
+  // them to its
   // pipeline buffer too.
   for (ManifestParam &param : k.params)
-    if (param.role == ManifestParam::Role::Stride)
+    if (param.role == ManifestParam::Role::Stride ||
+        param.role == ManifestParam::Role::TensorMap)
       for (const ManifestParam &buffer : k.params)
         if (buffer.role == ManifestParam::Role::Buffer &&
             buffer.name == param.name)

@@ -82,6 +82,8 @@ const char *toString(ManifestParam::Role role) {
     return "stride";
   case ManifestParam::Role::Scalar:
     return "scalar";
+  case ManifestParam::Role::TensorMap:
+    return "tensor_map";
   }
   return "?";
 }
@@ -116,6 +118,10 @@ std::string writeManifestJson(const Manifest &m) {
           {"role", toString(p.role)}, {"name", p.name}, {"type", p.type}};
       if (p.role == ManifestParam::Role::Stride)
         param["dim"] = p.dim;
+      if (p.role == ManifestParam::Role::TensorMap) {
+        param["box"] = p.box;
+        param["swizzle"] = p.swizzle;
+      }
       if (!p.buffer.empty())
         param["buffer"] = p.buffer;
       if (!p.source.empty())
@@ -217,16 +223,20 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
       for (const json &p : k.at("params")) {
         ManifestParam param;
         std::string role = p.at("role").get<std::string>();
-        if (role != "buffer" && role != "stride" && role != "scalar") {
+        constexpr ManifestParam::Role roles[] = {
+            ManifestParam::Role::Buffer, ManifestParam::Role::Stride,
+            ManifestParam::Role::Scalar, ManifestParam::Role::TensorMap};
+        if (!parseEnum(role, roles, param.role)) {
           error = "kernels: parameter role \"" + role + "\" is unknown";
           return false;
         }
-        param.role = role == "buffer"   ? ManifestParam::Role::Buffer
-                     : role == "stride" ? ManifestParam::Role::Stride
-                                        : ManifestParam::Role::Scalar;
         param.name = p.at("name").get<std::string>();
         param.type = p.at("type").get<std::string>();
         param.dim = p.value("dim", int64_t(-1));
+        if (param.role == ManifestParam::Role::TensorMap) {
+          param.box = p.at("box").get<std::array<int64_t, 2>>();
+          param.swizzle = p.at("swizzle").get<int64_t>();
+        }
         param.buffer = p.value("buffer", std::string());
         if (p.contains("value"))
           param.value = p.at("value").get<double>();

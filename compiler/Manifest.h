@@ -38,14 +38,24 @@ struct ManifestBuffer {
 };
 
 /// One PTX parameter of a kernel, in order.
+///
+/// A tensor map ("tensor_map", type "tensormap") is a 128-byte CUtensorMap
+/// passed by value that the runtime encodes per call (cuTensorMapEncodeTiled)
+/// over the bound buffer, a [B, H, S, D] tensor with the call's strides
+/// (head_dim contiguous): four dimensions (D, S, H, B) from the innermost,
+/// `box` elements of D by rows of S per load, 1 of H and B, `swizzle`-byte
+/// shared-memory swizzle, out-of-bounds rows read as zeros.
 struct ManifestParam {
-  enum class Role { Buffer, Stride, Scalar };
+  enum class Role { Buffer, Stride, Scalar, TensorMap };
   Role role = Role::Scalar;
-  std::string name;   // kernel-side name ("q", "seq_len"); for strides the
-                      // buffer parameter whose stride it is
-  std::string type;   // "ptr", "i32", "i64", "f32"
+  std::string name;   // kernel-side name ("q", "seq_len"); for strides and
+                      // tensor maps the buffer parameter they describe
+  std::string type;   // "ptr", "i32", "i64", "f32", "tensormap"
   int64_t dim = -1;   // strides: 0 batch, 1 head, 2 token (in elements)
-  std::string buffer; // buffers and strides: the pipeline buffer bound
+  std::array<int64_t, 2> box{0, 0}; // tensor maps: columns of D, rows of S
+  int64_t swizzle = 0;              // tensor maps: 0, 32, 64 or 128 bytes
+  std::string buffer; // buffers, strides and tensor maps: the pipeline
+                      // buffer bound
   std::optional<double> value; // scalars fixed at compile time
   /// Scalars the runtime sets per step instead: "density" (f32, the
   /// schedule's topk density of the step) or "dense" (i32, 1 on a dense

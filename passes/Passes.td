@@ -76,4 +76,19 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
   ];
 }
 
+def SattnTensorMapParams : Pass<"sattn-tensor-map-params", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Pass the kernels' TMA tensor maps by value, as grid constants";
+  let description = [{
+    Runs after `convert-gpu-to-nvvm`. A kernel lists in `sattn.tensor_maps`
+    the arguments that are TMA tensor maps (`!llvm.ptr`, the address the
+    `cp.async.bulk.tensor` ops read the map from). Each becomes a 128-byte,
+    64-aligned by-value parameter marked `nvvm.grid_constant`, so that the
+    PTX parameter is the `CUtensorMap` itself (`.param .align 64 .b8
+    name[128]`) and the pointer is its generic address (`cvta.param`)
+    instead of a copy in local memory. The runtime passes the map in the
+    launch's parameters, with no device buffer and no copy per call.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect"];
+}
+
 #endif // SATTN_PASSES_TD

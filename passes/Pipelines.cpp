@@ -76,6 +76,7 @@ void buildKernelsToPTXPipeline(OpPassManager &pm, StringRef arch,
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createSattnTensorMapParams());
   kernels.addPass(LLVM::createNVVMOptimizeForTargetPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());

@@ -79,6 +79,28 @@ enum MemoryType : unsigned {
   kMemoryUnified = 4, // CU_MEMORYTYPE_UNIFIED
 };
 
+/// CUtensorMap: 128 opaque bytes (cuda.h aligns it to 128; the kernel
+/// parameter needs 64).
+struct alignas(128) TensorMap {
+  unsigned long long words[16];
+};
+
+enum TensorMapDataType : int {
+  kTensorMapFloat16 = 6,  // CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+  kTensorMapBFloat16 = 9, // CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+};
+
+enum TensorMapSwizzle : int {
+  kTensorMapSwizzleNone = 0, // CU_TENSOR_MAP_SWIZZLE_NONE
+  kTensorMapSwizzle32B = 1,  // CU_TENSOR_MAP_SWIZZLE_32B
+  kTensorMapSwizzle64B = 2,  // CU_TENSOR_MAP_SWIZZLE_64B
+  kTensorMapSwizzle128B = 3, // CU_TENSOR_MAP_SWIZZLE_128B
+};
+
+constexpr int kTensorMapInterleaveNone = 0;  // CU_TENSOR_MAP_INTERLEAVE_NONE
+constexpr int kTensorMapL2Promotion256B = 3; // ..._L2_PROMOTION_L2_256B
+constexpr int kTensorMapOobFillNone = 0;     // ..._FLOAT_OOB_FILL_NONE (zeros)
+
 using InitFn = Result (*)(unsigned flags);
 using DriverGetVersionFn = Result (*)(int *version);
 using DeviceGetCountFn = Result (*)(int *count);
@@ -132,6 +154,12 @@ using EventDestroyFn = Result (*)(Event event);
 using EventRecordFn = Result (*)(Event event, Stream stream);
 using EventSynchronizeFn = Result (*)(Event event);
 using EventElapsedTimeFn = Result (*)(float *ms, Event start, Event end);
+using TensorMapEncodeTiledFn = Result (*)(
+    TensorMap *map, int dataType, unsigned rank, void *globalAddress,
+    const unsigned long long *globalDim,
+    const unsigned long long *globalStrides, const unsigned *boxDim,
+    const unsigned *elementStrides, int interleave, int swizzle,
+    int l2Promotion, int oobFill);
 using PointerGetAttributeFn = Result (*)(void *data, int attribute,
                                          DevicePtr pointer);
 

@@ -55,6 +55,7 @@ const CudaDriver *CudaDriver::get(std::string *error) {
     bind(driver.funcSetAttribute, "cuFuncSetAttribute");
     bind(driver.funcGetAttribute, "cuFuncGetAttribute");
     bind(driver.launchKernel, "cuLaunchKernel");
+    bind(driver.tensorMapEncodeTiled, "cuTensorMapEncodeTiled");
     bind(driver.memAlloc, "cuMemAlloc_v2");
     bind(driver.memFree, "cuMemFree_v2");
     bind(driver.memcpyHtoD, "cuMemcpyHtoD_v2");

@@ -67,6 +67,7 @@ public:
   cu::EventSynchronizeFn eventSynchronize = nullptr;
   cu::EventElapsedTimeFn eventElapsedTime = nullptr;
   cu::PointerGetAttributeFn pointerGetAttribute = nullptr;
+  cu::TensorMapEncodeTiledFn tensorMapEncodeTiled = nullptr;
 
 private:
   CudaDriver() = default;

@@ -88,7 +88,7 @@ Status checkEveryStageHasKernels(const Manifest &manifest) {
 
 Status LaunchProgram::build(const Manifest &manifest,
                             const std::map<std::string, uint64_t> &owned,
-                            LaunchProgram &out) {
+                            LaunchProgram &out, TensorMapEncoder encode) {
   const std::string &variant = manifest.name;
   std::map<std::string, const ManifestBuffer *> buffers;
   for (const ManifestBuffer &buffer : manifest.buffers) {
@@ -138,6 +138,41 @@ Status LaunchProgram::build(const Manifest &manifest,
         patch.launch = index;
         patch.slot = p;
         switch (param.role) {
+        case ManifestParam::Role::TensorMap: {
+          auto it = buffers.find(param.buffer);
+          if (it == buffers.end())
+            return badKernels(where + ": unknown buffer \"" + param.buffer +
+                              "\"");
+          const std::vector<int64_t> &shape = it->second->shape;
+          if (param.type != "tensormap" || shape.size() != 4)
+            return badKernels(where + ": a tensor map of type " + param.type +
+                              " over a buffer of " +
+                              std::to_string(shape.size()) +
+                              " dimensions (expected tensormap, [B,H,S,D])");
+          if (!encode)
+            return badKernels(where + ": a tensor map, and this program has "
+                                      "no encoder for it");
+          patch.what = Patch::What::TensorMap;
+          patch.slot = launch.maps.size();
+          launch.maps.emplace_back();
+          patch.map = tensorMapRequest(
+              param, manifest.variant.problem.dtype == DType::BF16, 0,
+              {shape[0], shape[1], shape[2], shape[3]},
+              {contiguousStride(shape, 0), contiguousStride(shape, 1),
+               contiguousStride(shape, 2)});
+          int io = ioIndex(param.buffer);
+          bool isIo = it->second->kind == ManifestBuffer::Kind::Input ||
+                      it->second->kind == ManifestBuffer::Kind::Output;
+          if (isIo) {
+            patch.io = io;
+            program.patches_.push_back(patch);
+          } else {
+            patch.map.address = owned.at(param.buffer);
+            SATTN_RETURN_IF_ERROR(
+                encode(patch.map, launch.maps[patch.slot]));
+          }
+          break;
+        }
         case ManifestParam::Role::Buffer:
         case ManifestParam::Role::Stride: {
           auto it = buffers.find(param.buffer);
@@ -229,16 +264,30 @@ Status LaunchProgram::build(const Manifest &manifest,
   // The slot vectors never change size from here on: their addresses are
   // what cuLaunchKernel reads.
   for (Launch &launch : program.launches_) {
+    const ManifestKernel &kernel = manifest.kernels[launch.kernel];
     launch.pointers.resize(launch.slots.size());
+    size_t map = 0;
     for (size_t p = 0; p < launch.slots.size(); ++p)
-      launch.pointers[p] = &launch.slots[p];
+      launch.pointers[p] =
+          kernel.params[p].role == ManifestParam::Role::TensorMap
+              ? static_cast<void *>(&launch.maps[map++])
+              : static_cast<void *>(&launch.slots[p]);
   }
+  program.encode_ = std::move(encode);
   out = std::move(program);
   return Status::ok();
 }
 
-void LaunchProgram::bind(const IoBinding &io, double density, bool dense) {
+Status LaunchProgram::bind(const IoBinding &io, double density, bool dense) {
   for (const Patch &patch : patches_) {
+    if (patch.what == Patch::What::TensorMap) {
+      TensorMapRequest request = patch.map;
+      request.address = io[patch.io].address;
+      request.strides = io[patch.io].strides;
+      SATTN_RETURN_IF_ERROR(
+          encode_(request, launches_[patch.launch].maps[patch.slot]));
+      continue;
+    }
     uint64_t &slot = launches_[patch.launch].slots[patch.slot];
     switch (patch.what) {
     case Patch::What::Address:
@@ -264,8 +313,11 @@ void LaunchProgram::bind(const IoBinding &io, double density, bool dense) {
       else
         put(slot, int32_t(dense));
       break;
+    case Patch::What::TensorMap:
+      break;
     }
   }
+  return Status::ok();
 }
 
 } // namespace sattn

@@ -21,6 +21,7 @@
 
 #include "compiler/Manifest.h"
 #include "runtime/Status.h"
+#include "runtime/TensorMap.h"
 
 #include <array>
 #include <cstdint>
@@ -72,8 +73,10 @@ struct Launch {
   KernelWhen when = KernelWhen::Always;
   std::array<unsigned, 3> grid{1, 1, 1};
   /// One slot per parameter in PTX order, the value in its low bytes
-  /// (what cuLaunchKernel reads through `pointers`).
+  /// (what cuLaunchKernel reads through `pointers`); a tensor-map
+  /// parameter's value is in `maps` instead.
   std::vector<uint64_t> slots;
+  std::vector<cu::TensorMap> maps;
   std::vector<void *> pointers;
 };
 
@@ -91,30 +94,38 @@ public:
   /// or scalar (else SATTN_ERROR_INVALID_KERNELS naming it). `owned` holds
   /// the address of every workspace and constant buffer; their strides are
   /// contiguous over the manifest's shape. Inputs must be q, k, v and the
-  /// output out.
+  /// output out. Tensor maps (manifest role "tensor_map") are encoded by
+  /// `encode`: those of workspace buffers here, those of the caller's
+  /// tensors by bind(); without an encoder a manifest that has them is
+  /// refused.
   static Status build(const Manifest &manifest,
                       const std::map<std::string, uint64_t> &owned,
-                      LaunchProgram &out);
+                      LaunchProgram &out,
+                      TensorMapEncoder encode = TensorMapEncoder());
 
-  /// Sets the per-call slots of every launch: the caller's tensors, the
-  /// step's density (f32 or f64 slots; topk counts need the f64) and
-  /// dense flag (1 on a dense step).
-  void bind(const IoBinding &io, double density, bool dense);
+  /// Sets the per-call slots of every launch: the caller's tensors (and
+  /// their tensor maps), the step's density (f32 or f64 slots; topk counts
+  /// need the f64) and dense flag (1 on a dense step). Fails only when a
+  /// tensor map cannot be encoded for the caller's tensor.
+  Status bind(const IoBinding &io, double density, bool dense);
 
   const std::vector<Launch> &launches() const { return launches_; }
 
 private:
   struct Patch {
-    enum class What { Address, Stride, Density, Dense };
-    size_t launch = 0, slot = 0;
+    enum class What { Address, Stride, Density, Dense, TensorMap };
+    size_t launch = 0, slot = 0; // TensorMap: slot indexes Launch::maps
     What what = What::Address;
-    int io = 0;        // Address, Stride: the IoTensor
+    int io = 0;        // Address, Stride, TensorMap: the IoTensor
+    /// TensorMap: the request, less the caller's address and strides.
+    TensorMapRequest map;
     int dim = 0;       // Stride
     bool wide = false; // an i64 slot (else i32) for Stride and Dense, an
                        // f64 slot (else f32) for Density
   };
   std::vector<Launch> launches_;
   std::vector<Patch> patches_;
+  TensorMapEncoder encode_;
 };
 
 } // namespace sattn

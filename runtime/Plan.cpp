@@ -112,7 +112,8 @@ Status Plan::create(std::unique_ptr<KernelModule> module,
   for (const auto &[name, offset] : offsets)
     plan->addresses_[name] = uintptr_t(plan->arena_.data()) + offset;
   SATTN_RETURN_IF_ERROR(
-      LaunchProgram::build(manifest, plan->addresses_, plan->program_));
+      LaunchProgram::build(manifest, plan->addresses_, plan->program_,
+                           driverTensorMapEncoder(context.cuda())));
   SATTN_RETURN_IF_ERROR(plan->fillConstants());
 
   // stats() reads the last selection level: outputs groups [B, H, NQ, G],
@@ -257,7 +258,8 @@ Status Plan::run(const sattn_tensor &q, const sattn_tensor &k,
     for (int d = 0; d < 3; ++d)
       io[i].strides[d] = tensors[i]->strides[d];
   }
-  program_.bind(io, dense ? 1.0 : scheduled.density, dense);
+  SATTN_RETURN_IF_ERROR(
+      program_.bind(io, dense ? 1.0 : scheduled.density, dense));
   Status launched = launchStep(kind, stream);
   if (!launched.isOk()) {
     // A refresh cut short leaves no mask worth reusing.

@@ -3,6 +3,7 @@
 #include "runtime/SparseAttention.h"
 
 #include "runtime/TensorChecks.h"
+#include "runtime/TensorMap.h"
 
 #include <cstring>
 #include <map>
@@ -126,11 +127,29 @@ Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
   const std::vector<ManifestParam> &params = kernel->info->params;
   std::vector<uint64_t> slots(params.size());
   std::vector<void *> pointers(params.size());
+  // Tensor maps take 128 bytes each, by value.
+  std::vector<cu::TensorMap> maps(params.size());
+  TensorMapEncoder encode = driverTensorMapEncoder(module.context().cuda());
   for (size_t i = 0; i < params.size(); ++i) {
     const ManifestParam &param = params[i];
     void *slot = &slots[i];
     pointers[i] = slot;
     switch (param.role) {
+    case ManifestParam::Role::TensorMap: {
+      auto it = tensors.find(param.name);
+      if (it == tensors.end())
+        return Status::error(SATTN_ERROR_INVALID_KERNELS,
+                             "unknown tensor map parameter " + param.name);
+      const sattn_tensor &t = *it->second;
+      SATTN_RETURN_IF_ERROR(encode(
+          tensorMapRequest(param, variant.problem.dtype == DType::BF16,
+                           uintptr_t(t.data),
+                           {t.shape[0], t.shape[1], t.shape[2], t.shape[3]},
+                           {t.strides[0], t.strides[1], t.strides[2]}),
+          maps[i]));
+      pointers[i] = &maps[i];
+      break;
+    }
     case ManifestParam::Role::Buffer: {
       auto it = buffers.find(param.name);
       if (it == buffers.end())

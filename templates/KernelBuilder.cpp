@@ -43,6 +43,17 @@ KernelParam KernelParam::scalar(std::string name, Type type) {
   return {Role::Scalar, std::move(name), type};
 }
 
+KernelParam KernelParam::tensorMap(MLIRContext *ctx, std::string buffer,
+                                   int64_t boxColumns, int64_t boxRows,
+                                   int64_t swizzle) {
+  KernelParam p{Role::TensorMap, std::move(buffer),
+                LLVM::LLVMPointerType::get(ctx)};
+  p.boxColumns = boxColumns;
+  p.boxRows = boxRows;
+  p.swizzle = swizzle;
+  return p;
+}
+
 gpu::GPUFuncOp createKernel(OpBuilder &builder, gpu::GPUModuleOp module,
                             StringRef name,
                             const std::vector<KernelParam> &params,
@@ -60,7 +71,8 @@ gpu::GPUFuncOp createKernel(OpBuilder &builder, gpu::GPUModuleOp module,
                 builder.getUnitAttr());
   func.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(blockSize));
 
-  static const char *roles[] = {"buffer", "stride", "scalar"};
+  static const char *roles[] = {"buffer", "stride", "scalar", "tensor_map"};
+  SmallVector<int64_t> tensorMaps;
   for (auto [i, param] : llvm::enumerate(params)) {
     SmallVector<NamedAttribute> fields = {
         builder.getNamedAttr("role",
@@ -75,8 +87,20 @@ gpu::GPUFuncOp createKernel(OpBuilder &builder, gpu::GPUModuleOp module,
     if (param.isScratch)
       fields.push_back(
           builder.getNamedAttr("scratch", builder.getUnitAttr()));
+    if (param.role == KernelParam::Role::TensorMap) {
+      fields.push_back(builder.getNamedAttr(
+          "box", builder.getI64ArrayAttr({param.boxColumns, param.boxRows})));
+      fields.push_back(builder.getNamedAttr(
+          "swizzle", builder.getI64IntegerAttr(param.swizzle)));
+      tensorMaps.push_back(int64_t(i));
+    }
     func.setArgAttr(i, "sattn.param", DictionaryAttr::get(ctx, fields));
   }
+  // By value in the PTX parameters (sattn-tensor-map-params, after the
+  // lowering to llvm.func).
+  if (!tensorMaps.empty())
+    func->setAttr("sattn.tensor_maps",
+                  builder.getDenseI64ArrayAttr(tensorMaps));
   return func;
 }
 
@@ -84,10 +108,19 @@ unsigned paramIndex(const std::vector<KernelParam> &params, StringRef name,
                     int64_t strideDim) {
   for (auto [i, param] : llvm::enumerate(params))
     if (param.name == name &&
+        param.role != KernelParam::Role::TensorMap &&
         (strideDim < 0) == (param.role != KernelParam::Role::Stride) &&
         param.strideDim == strideDim)
       return i;
   llvm::report_fatal_error("sattn template: no kernel parameter named " + name);
+}
+
+unsigned tensorMapIndex(const std::vector<KernelParam> &params,
+                        StringRef buffer) {
+  for (auto [i, param] : llvm::enumerate(params))
+    if (param.role == KernelParam::Role::TensorMap && param.name == buffer)
+      return i;
+  llvm::report_fatal_error("sattn template: no tensor map of " + buffer);
 }
 
 Value KernelOps::index(int64_t v) {

@@ -25,13 +25,19 @@
 namespace sattn {
 
 /// One kernel parameter: a buffer (global pointer), a stride of a buffer (in
-/// elements), or a scalar.
+/// elements), a scalar, or a TMA tensor map of a buffer (sm_90a: a 128-byte
+/// CUtensorMap passed by value, which the runtime encodes per call from the
+/// buffer's address and strides; see sattn-tensor-map-params).
 struct KernelParam {
-  enum class Role { Buffer, Stride, Scalar };
+  enum class Role { Buffer, Stride, Scalar, TensorMap };
   Role role;
-  std::string name; // buffer or scalar name; for strides the buffer's
-  mlir::Type type;  // !llvm.ptr<1>, i32, i64 or f32
+  std::string name; // buffer or scalar name; for strides and tensor maps
+                    // the buffer's
+  mlir::Type type;  // !llvm.ptr<1>, i32, i64 or f32; !llvm.ptr for maps
   int64_t strideDim = -1;
+  /// Tensor maps: the box the kernel loads, in elements (head_dim columns,
+  /// rows), and the shared-memory swizzle in bytes (0, 32, 64 or 128).
+  int64_t boxColumns = 0, boxRows = 0, swizzle = 0;
   /// Buffers not bound to the stage op's operands or results: a constant
   /// table the runtime fills at plan creation (its fill, manifest.h
   /// kConstantFills), or a scratch buffer private to the op's kernels
@@ -46,6 +52,9 @@ struct KernelParam {
   static KernelParam stride(mlir::MLIRContext *ctx, std::string buffer,
                             int64_t dim);
   static KernelParam scalar(std::string name, mlir::Type type);
+  static KernelParam tensorMap(mlir::MLIRContext *ctx, std::string buffer,
+                               int64_t boxColumns, int64_t boxRows,
+                               int64_t swizzle);
 };
 
 /// Creates `gpu.func @name(params) kernel` in `module` with the launch shape
@@ -59,6 +68,9 @@ mlir::gpu::GPUFuncOp createKernel(mlir::OpBuilder &builder,
 /// Index of the parameter named `name` (for strides: the buffer's `dim`).
 unsigned paramIndex(const std::vector<KernelParam> &params,
                     llvm::StringRef name, int64_t strideDim = -1);
+/// Index of the tensor map of buffer `buffer`.
+unsigned tensorMapIndex(const std::vector<KernelParam> &params,
+                        llvm::StringRef buffer);
 
 /// Small arithmetic helpers over an ImplicitLocOpBuilder, shared by the
 /// templates: index constants and math, f32 constants, and NVVM's fast

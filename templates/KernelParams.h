@@ -58,6 +58,20 @@ struct AttentionKernelParams {
   bool tokenOrder = false;
 };
 
+/// Whether the attention kernel loads its K/V tiles with TMA: the
+/// warp-specialized kernel does when it reads the reordered sequence (key
+/// groups are then runs of whole rows, one box each); through the token
+/// order the rows of a group are scattered, and its producer gathers them
+/// with cp.async.
+inline bool loadsKeysWithTma(const AttentionKernelParams &p) {
+  return p.warpSpecialized && !p.tokenOrder;
+}
+
+/// Rows of a K/V box: a key group, or one key tile of a larger group.
+inline int64_t tmaBoxRows(const AttentionKernelParams &p) {
+  return p.blockK < p.keyTile ? p.blockK : p.keyTile;
+}
+
 } // namespace sattn
 
 #endif // SATTN_TEMPLATES_KERNELPARAMS_H

@@ -97,6 +97,7 @@ namespace {
 struct MmaPlan {
   explicit MmaPlan(const AttentionKernelParams &p)
       : wgmma(p.wgmma || p.warpSpecialized), ws(p.warpSpecialized),
+        tma(loadsKeysWithTma(p)), boxRows(tmaBoxRows(p)),
         d(p.headDim), br(p.blockQ), n(p.blockK),
         bc(p.keyTile), stages(p.stages), bins(p.bins),
         binsPad((p.bins + 15) / 16 * 16),
@@ -111,6 +112,11 @@ struct MmaPlan {
   /// Warp-specialized (sm_90a): warpgroup 0 loads, one consumer warpgroup
   /// per 64 query rows computes; stages guarded by mbarriers.
   bool ws;
+  /// Warp-specialized on the reordered sequence: K/V tiles come by TMA, one
+  /// box of `boxRows` rows per key group (or per tile of a larger group)
+  /// and 64-column block, into the same swizzled layout.
+  bool tma;
+  int64_t boxRows;
   int64_t d, br, n, bc, stages, bins, binsPad, warpRows, mTiles, warps, threads;
   /// Elements per shared row (mma.sync: 16 bytes of padding against bank
   /// conflicts); a region of R rows holds R * pitch elements.
@@ -164,6 +170,16 @@ struct MmaPlan {
   /// 16-byte chunks per row, and chunk copies per thread for a key tile.
   int64_t chunksPerRow() const { return d / 8; }
   int64_t copiesPerThread() const { return bc * chunksPerRow() / threads; }
+  /// TMA: boxes per key tile (one producer lane issues each), and the bytes
+  /// of one box's 64-column blocks together.
+  int64_t boxesPerTile() const { return bc / boxRows; }
+  int64_t boxBytes() const { return boxRows * d * 2; }
+  /// Arrivals that complete a stage's K and V `full` barriers: every
+  /// producer thread once after its column biases (K only), and with
+  /// cp.async every producer thread's copies (noinc arrivals), with TMA
+  /// each box's issuer (its expect-tx arrival).
+  int64_t fullKArrivals() const { return 128 + (tma ? boxesPerTile() : 128); }
+  int64_t fullVArrivals() const { return tma ? boxesPerTile() : 128; }
 };
 
 /// The most dynamic shared memory a CTA may have on sm_80 and sm_90.
@@ -1251,7 +1267,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     whenEqual(thread, 0, [&] {
       for (int64_t st = 0; st < plan.stages; ++st) {
         for (auto [kind, count] :
-             {std::pair(FullK, int64_t(256)), std::pair(FullV, int64_t(128)),
+             {std::pair(FullK, plan.fullKArrivals()),
+              std::pair(FullV, plan.fullVArrivals()),
               std::pair(EmptyK, plan.consumerThreads()),
               std::pair(EmptyV, plan.consumerThreads())})
           NVVM::MBarrierInitOp::create(b, barrier(kind, m.index(st)),
@@ -1260,6 +1277,25 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                                 ValueRange{m.index(plan.maskedTileOffset(st))});
       }
     });
+    // TMA leaves the rows of a box it does not load as they were: zero the
+    // K/V stages once, so that they never hold NaN bit patterns from
+    // before the kernel (masked rows must multiply to 0).
+    if (plan.tma) {
+      auto chunk8 = VectorType::get({8}, m.half);
+      Value zeros = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(chunk8, b.getZeroAttr(m.half)));
+      int64_t chunks8 = 2 * plan.stages * plan.rows * plan.pitch / 8;
+      auto zero = scf::ForOp::create(b, thread, m.index(chunks8),
+                                     m.index(plan.threads));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(zero.getBody());
+      vector::StoreOp::create(
+          b, zeros, halves,
+          ValueRange{m.add(m.index(plan.kOffset(0)),
+                           m.mul(zero.getInductionVar(), m.index(8)))});
+    }
+    if (plan.tma)
+      fenceForTensorCores();
     gpu::BarrierOp::create(b);
     auto roles = scf::IfOp::create(b, m.ult(e.warp, m.index(4)), true);
 
@@ -1278,6 +1314,49 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value copyRow = m.div(e.lane, m.index(chunks));
       Value copyChunk = m.rem(e.lane, m.index(chunks));
       Value copyCol = m.mul(copyChunk, m.index(8));
+      // TMA: the lane that owns a box's first row issues it, after telling
+      // the stage's barrier how many bytes to expect (none when the box has
+      // no group or starts past the sequence: its rows keep what the stage
+      // held, finite values, masked by their -inf column biases).
+      Value issuesBox, kMap, vMap;
+      if (plan.tma) {
+        issuesBox = arith::AndIOp::create(
+            b, owns,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                  m.rem(ownRow, m.index(plan.boxRows)),
+                                  m.index(0)));
+        kMap = entry.getArgument(tensorMapIndex(params, "k"));
+        vMap = entry.getArgument(tensorMapIndex(params, "v"));
+      }
+      Value headI32 = arith::IndexCastOp::create(b, i32, e.head);
+      Value batchI32 = arith::IndexCastOp::create(b, i32, e.batch);
+      auto loadBox = [&](Kind kind, Value stage, Value base, Value map,
+                         Value key) {
+        Value hasKey = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
+                                             m.i32(0));
+        NVVM::MBarrierArriveExpectTxOp::create(
+            b, Type(), barrier(kind, stage),
+            m.select(hasKey, m.i32(int32_t(plan.boxBytes())), m.i32(0)),
+            NVVM::MemScopeKind::CTA, /*relaxed=*/false, Value());
+        when(hasKey, [&] {
+          auto cluster = LLVM::LLVMPointerType::get(ctx, 7);
+          for (int64_t block = 0; block < plan.d / 64; ++block) {
+            // Row ownRow of the tile in 64-column block `block` (MmaPlan's
+            // layout: blocks of rows x 128 bytes).
+            Value offset = m.add(
+                m.mul(m.add(base, m.index(block * plan.rows * 64)), m.index(2)),
+                m.mul(ownRow, m.index(128)));
+            Value dst = LLVM::AddrSpaceCastOp::create(
+                b, cluster, m.sharedPointer(offset));
+            NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+                b, dst, map,
+                ValueRange{m.i32(int32_t(64 * block)), key, headI32, batchI32},
+                barrier(kind, stage), ValueRange{}, Value(), Value(),
+                NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+                NVVM::CTAGroupKindAttr(), Value());
+          }
+        });
+      };
       auto produce = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
                                         ValueRange{fetchGroup(m.index(0), ownRow)});
       {
@@ -1317,20 +1396,29 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                      valid);
           }
         };
+        Value hasKey = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                             ownKey, m.i32(0));
         waitBarrier(EmptyK, stage, emptyParity(t));
-        copyRows(kBase, k);
-        when(owns, [&] {
-          Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                              ownKey, m.i32(0));
-          markRow(valid, biasBase, ownRow, t, stage);
-        });
+        if (plan.tma) {
+          when(issuesBox, [&] { loadBox(FullK, stage, kBase, kMap, ownKey); });
+        } else {
+          copyRows(kBase, k);
+        }
+        when(owns, [&] { markRow(hasKey, biasBase, ownRow, t, stage); });
         arrive(FullK, stage);
-        NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullK, stage),
-                                              /*noinc=*/true);
-        waitBarrier(EmptyV, stage, emptyParity(t));
-        copyRows(vBase, v);
-        NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullV, stage),
-                                              /*noinc=*/true);
+        if (plan.tma) {
+          when(issuesBox, [&] {
+            waitBarrier(EmptyV, stage, emptyParity(t));
+            loadBox(FullV, stage, vBase, vMap, ownKey);
+          });
+        } else {
+          NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullK, stage),
+                                                /*noinc=*/true);
+          waitBarrier(EmptyV, stage, emptyParity(t));
+          copyRows(vBase, v);
+          NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullV, stage),
+                                                /*noinc=*/true);
+        }
         scf::YieldOp::create(b, ValueRange{nextGroup});
       }
       if (p.bins > 0) {
@@ -1340,11 +1428,20 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         writeTailTile(stage, thread, 128);
         fenceForTensorCores();
         arrive(FullK, stage);
-        arrive(FullK, stage);
-        arrive(FullV, stage);
+        if (plan.tma) {
+          when(issuesBox, [&] {
+            arrive(FullK, stage);
+            arrive(FullV, stage);
+          });
+        } else {
+          arrive(FullK, stage);
+          arrive(FullV, stage);
+        }
       }
-      // Not exiting with copies in flight (their arrivals are pending).
-      NVVM::CpAsyncWaitGroupOp::create(b, 0);
+      // Not exiting with copies in flight (their arrivals are pending);
+      // TMA boxes are waited for by the consumers.
+      if (!plan.tma)
+        NVVM::CpAsyncWaitGroupOp::create(b, 0);
     }
 
     // The consumers: warpgroup g (from 0) owns query rows [64g, 64g + 64).

@@ -18,6 +18,13 @@ std::vector<KernelParam> sparseAttentionParams(MLIRContext *ctx,
   for (const char *tensor : {"q", "k", "v", "out"})
     for (int64_t dim = 0; dim < 3; ++dim)
       params.push_back(KernelParam::stride(ctx, tensor, dim));
+  // The K and V tiles' TMA tensor maps: boxes of 64 columns (128 bytes, the
+  // swizzle span) by a key group's rows, 128-byte swizzled as the wgmma
+  // descriptors read them.
+  if (loadsKeysWithTma(p))
+    for (const char *tensor : {"k", "v"})
+      params.push_back(
+          KernelParam::tensorMap(ctx, tensor, 64, tmaBoxRows(p), 128));
   params.push_back(KernelParam::buffer(ctx, "groups"));
   params.push_back(KernelParam::buffer(ctx, "counts"));
   if (p.bins > 0)

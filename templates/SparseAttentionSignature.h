@@ -16,6 +16,9 @@ namespace sattn {
 ///   {q,k,v,out} strides 0,1,2    batch, head and token strides in elements
 ///                                (head_dim contiguous: [B,H,S,D] and
 ///                                [B,S,H,D] both work without a copy)
+///   k_map, v_map                 warp-specialized kernels on the reordered
+///                                sequence: the TMA tensor maps of k and v
+///                                (KernelParam::tensorMap)
 ///   groups, counts               the index lists [B,H,NQ,capacity] and their
 ///                                lengths [B,H,NQ] (i32)
 ///   tail_keys, tail_values,      with bins > 0: [B,H,NQ,bins,D] and

@@ -41,6 +41,18 @@ SATTN_SAME_VALUE(cu::kNumRegs, CU_FUNC_ATTRIBUTE_NUM_REGS);
 SATTN_SAME_VALUE(cu::kMaxDynamicSharedSizeBytes,
                  CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
 SATTN_SAME_VALUE(cu::kJitSplitCompile, CU_JIT_SPLIT_COMPILE);
+SATTN_SAME_VALUE(cu::kTensorMapFloat16, CU_TENSOR_MAP_DATA_TYPE_FLOAT16);
+SATTN_SAME_VALUE(cu::kTensorMapBFloat16, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
+SATTN_SAME_VALUE(cu::kTensorMapSwizzleNone, CU_TENSOR_MAP_SWIZZLE_NONE);
+SATTN_SAME_VALUE(cu::kTensorMapSwizzle32B, CU_TENSOR_MAP_SWIZZLE_32B);
+SATTN_SAME_VALUE(cu::kTensorMapSwizzle64B, CU_TENSOR_MAP_SWIZZLE_64B);
+SATTN_SAME_VALUE(cu::kTensorMapSwizzle128B, CU_TENSOR_MAP_SWIZZLE_128B);
+SATTN_SAME_VALUE(cu::kTensorMapInterleaveNone, CU_TENSOR_MAP_INTERLEAVE_NONE);
+SATTN_SAME_VALUE(cu::kTensorMapL2Promotion256B,
+                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B);
+SATTN_SAME_VALUE(cu::kTensorMapOobFillNone, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+static_assert(sizeof(cu::TensorMap) == sizeof(CUtensorMap));
+static_assert(alignof(cu::TensorMap) == alignof(CUtensorMap));
 SATTN_SAME_VALUE(cu::kJitInfoLogBuffer, CU_JIT_INFO_LOG_BUFFER);
 SATTN_SAME_VALUE(cu::kJitInfoLogBufferSizeBytes,
                  CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES);

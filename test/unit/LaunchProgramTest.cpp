@@ -208,7 +208,7 @@ TEST(LaunchProgram, BindsEveryArgument) {
   LaunchProgram program;
   ASSERT_TRUE(LaunchProgram::build(m, kOwned, program).isOk());
   IoBinding io = callerTensors();
-  program.bind(io, 0.29, false);
+  ASSERT_TRUE(program.bind(io, 0.29, false).isOk());
 
   const Launch &pool = launchOf(program, m, "pool_k");
   EXPECT_EQ(slotAs<uint64_t>(pool, 0), 0xa000u);
@@ -246,12 +246,139 @@ TEST(LaunchProgram, BindsEveryArgument) {
   // A dense step: dense = 1 (i32 and i64), density 1; new tensors rebind.
   io[kIoQ].address = 0xe000;
   io[kIoQ].strides = {1024, 512, 128};
-  program.bind(io, 1.0, true);
+  ASSERT_TRUE(program.bind(io, 1.0, true).isOk());
   EXPECT_EQ(slotAs<uint64_t>(pool, 0), 0xe000u);
   EXPECT_EQ(slotAs<int64_t>(pool, 3), 128);
   EXPECT_EQ(slotAs<int32_t>(attn, 6), 1);
   EXPECT_EQ(slotAs<int64_t>(launchOf(program, m, "attn_merge_k"), 1), 1);
   EXPECT_EQ(slotAs<float>(select, 2), 1.0f);
+}
+
+ManifestParam tensorMap(std::string name, std::string bound) {
+  ManifestParam p;
+  p.role = ManifestParam::Role::TensorMap;
+  p.name = std::move(name);
+  p.type = "tensormap";
+  p.box = {64, 32};
+  p.swizzle = 128;
+  p.buffer = std::move(bound);
+  return p;
+}
+
+/// The hand-made manifest with the attention kernel taking tensor maps of
+/// the caller's k and of a workspace buffer (as after a reorder).
+Manifest withTensorMaps() {
+  Manifest m = handMade();
+  m.buffers.insert(m.buffers.end() - 1,
+                   buf("reorder_3.reordered", ManifestBuffer::Kind::Workspace,
+                       "bf16", {1, 2, 256, 64}));
+  m.kernels[2].params.push_back(tensorMap("k", "k"));
+  m.kernels[2].params.push_back(tensorMap("v", "reorder_3.reordered"));
+  return m;
+}
+
+/// An encoder that records each request and writes its address and token
+/// stride into the map's first words.
+struct RecordingEncoder {
+  std::vector<TensorMapRequest> requests;
+  TensorMapEncoder encoder() {
+    return [this](const TensorMapRequest &r, cu::TensorMap &map) {
+      if (std::string problem = tensorMapProblem(r); !problem.empty())
+        return Status::invalid(problem);
+      requests.push_back(r);
+      map.words[0] = r.address;
+      map.words[1] = uint64_t(r.strides[2]);
+      return Status::ok();
+    };
+  }
+};
+
+TEST(LaunchProgram, EncodesTensorMapsOfWorkspacesOnceAndOfTheCallerPerBind) {
+  Manifest m = withTensorMaps();
+  std::map<std::string, uint64_t> owned = kOwned;
+  owned["reorder_3.reordered"] = 0x50000;
+  RecordingEncoder recorder;
+  LaunchProgram program;
+  ASSERT_TRUE(
+      LaunchProgram::build(m, owned, program, recorder.encoder()).isOk());
+  // The workspace's map at build, over its contiguous [1, 2, 256, 64].
+  ASSERT_EQ(recorder.requests.size(), 1u);
+  EXPECT_EQ(recorder.requests[0].address, 0x50000u);
+  EXPECT_EQ(recorder.requests[0].strides, (std::array<int64_t, 3>{
+                                              2 * 256 * 64, 256 * 64, 64}));
+  EXPECT_EQ(recorder.requests[0].shape,
+            (std::array<int64_t, 4>{1, 2, 256, 64}));
+  EXPECT_EQ(recorder.requests[0].box, (std::array<int64_t, 2>{64, 32}));
+  EXPECT_EQ(recorder.requests[0].swizzle, 128);
+
+  // The caller's k at each bind, with its address and strides.
+  IoBinding io = callerTensors();
+  ASSERT_TRUE(program.bind(io, 0.29, false).isOk());
+  ASSERT_EQ(recorder.requests.size(), 2u);
+  EXPECT_EQ(recorder.requests[1].address, 0xb000u);
+  EXPECT_EQ(recorder.requests[1].strides, io[kIoK].strides);
+  const Launch &attn = launchOf(program, m, "attn_k");
+  ASSERT_EQ(attn.maps.size(), 2u);
+  size_t kMap = attn.slots.size() - 2, vMap = attn.slots.size() - 1;
+  EXPECT_EQ(attn.pointers[kMap], &attn.maps[0]);
+  EXPECT_EQ(attn.pointers[vMap], &attn.maps[1]);
+  EXPECT_EQ(attn.maps[0].words[0], 0xb000u);
+  EXPECT_EQ(attn.maps[0].words[1], uint64_t(2 * 64));
+  EXPECT_EQ(attn.maps[1].words[0], 0x50000u);
+  // The other parameters still point at their slots.
+  EXPECT_EQ(attn.pointers[0], &attn.slots[0]);
+
+  // A caller's k that TMA cannot take is refused by name.
+  io[kIoK].address = 0xb008;
+  Status status = program.bind(io, 0.29, false);
+  EXPECT_EQ(status.code(), SATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(status.message().find("k: the address is not 16-byte aligned"),
+            std::string::npos)
+      << status.message();
+}
+
+TEST(LaunchProgram, TensorMapsNeedAnEncoder) {
+  Manifest m = withTensorMaps();
+  std::map<std::string, uint64_t> owned = kOwned;
+  owned["reorder_3.reordered"] = 0x50000;
+  LaunchProgram program;
+  Status status = LaunchProgram::build(m, owned, program);
+  EXPECT_EQ(status.code(), SATTN_ERROR_INVALID_KERNELS);
+  EXPECT_NE(status.message().find("no encoder"), std::string::npos)
+      << status.message();
+}
+
+TEST(TensorMap, ProblemsNameTheField) {
+  TensorMapRequest r;
+  r.what = "k";
+  r.address = 0x1000;
+  r.shape = {1, 2, 300, 128};
+  r.strides = {300 * 2 * 128, 128, 2 * 128}; // [B, S, H, D]
+  r.box = {64, 128};
+  r.swizzle = 128;
+  EXPECT_EQ(tensorMapProblem(r), "");
+  auto problemWith = [&](auto change) {
+    TensorMapRequest bad = r;
+    change(bad);
+    return tensorMapProblem(bad);
+  };
+  EXPECT_NE(problemWith([](auto &b) { b.address += 8; })
+                .find("k: the address is not 16-byte aligned"),
+            std::string::npos);
+  EXPECT_NE(problemWith([](auto &b) { b.strides[2] = 132; })
+                .find("k: token stride 132 elements"),
+            std::string::npos);
+  EXPECT_NE(problemWith([](auto &b) { b.shape[2] = 0; })
+                .find("k: token size 0"),
+            std::string::npos);
+  EXPECT_NE(problemWith([](auto &b) { b.box = {128, 128}; })
+                .find("a box of 128 columns at head_dim 128 with a 128-byte"),
+            std::string::npos);
+  EXPECT_NE(problemWith([](auto &b) { b.box = {64, 512}; })
+                .find("a box of 512 rows"),
+            std::string::npos);
+  EXPECT_NE(problemWith([](auto &b) { b.swizzle = 16; }).find("swizzle 16"),
+            std::string::npos);
 }
 
 TEST(LaunchProgram, AStageWithoutKernelsIsRefusedByName) {
@@ -273,7 +400,7 @@ TEST(LaunchProgram, AStageWithoutKernelsIsRefusedByName) {
 }
 
 TEST(ManifestJson, KeepsConstantsSourcesWhenNotesAndImplementation) {
-  Manifest m = handMade();
+  Manifest m = withTensorMaps();
   VariantResult variant = parseVariantJson(
       R"({"name": "hand", "problem": {"heads": 2, "head_dim": 64,
           "grid": [1, 16, 16]}})");
@@ -295,10 +422,19 @@ TEST(ManifestJson, KeepsConstantsSourcesWhenNotesAndImplementation) {
     EXPECT_EQ(back.kernels[k].when, m.kernels[k].when) << m.kernels[k].name;
     EXPECT_EQ(back.kernels[k].implementation, m.kernels[k].implementation)
         << m.kernels[k].name;
-    for (size_t i = 0; i < m.kernels[k].params.size(); ++i)
-      EXPECT_EQ(back.kernels[k].params[i].source,
-                m.kernels[k].params[i].source);
+    ASSERT_EQ(back.kernels[k].params.size(), m.kernels[k].params.size());
+    for (size_t i = 0; i < m.kernels[k].params.size(); ++i) {
+      const ManifestParam &was = m.kernels[k].params[i];
+      const ManifestParam &is = back.kernels[k].params[i];
+      EXPECT_EQ(is.source, was.source);
+      EXPECT_EQ(is.role, was.role);
+      EXPECT_EQ(is.buffer, was.buffer);
+      EXPECT_EQ(is.box, was.box);
+      EXPECT_EQ(is.swizzle, was.swizzle);
+    }
   }
+  EXPECT_EQ(back.kernels[2].params.back().role,
+            ManifestParam::Role::TensorMap);
 
   // Unknown values are refused with the field.
   struct Case {
@@ -312,7 +448,9 @@ TEST(ManifestJson, KeepsConstantsSourcesWhenNotesAndImplementation) {
            {"\"when\": \"refresh\"", "\"when\": \"sometimes\"",
             "kernels: when \"sometimes\" is unknown"},
            {"\"source\": \"dense\"", "\"source\": \"step\"",
-            "kernels: scalar source \"step\" is unknown"}}) {
+            "kernels: scalar source \"step\" is unknown"},
+           {"\"role\": \"tensor_map\"", "\"role\": \"texture\"",
+            "kernels: parameter role \"texture\" is unknown"}}) {
     std::string bad = text;
     size_t at = bad.find(c.from);
     ASSERT_NE(at, std::string::npos) << c.from;
