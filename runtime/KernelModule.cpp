@@ -156,9 +156,15 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
                                            logs.options, logs.values),
                      logs, name);
   };
+  // setmaxnreg (the warp-specialized kernel's register split) only takes
+  // effect in a whole-program compile: the driver's linker compiles
+  // relocatable code, which ignores it (ptxas C7504) and then spills. Such
+  // PTX is loaded whole, without the cubin cache (the driver's own JIT
+  // cache keeps the result across processes).
+  bool wholeProgram = ptx.find("setmaxnreg.") != std::string::npos;
   std::optional<CubinCache> cache;
   CubinKey key;
-  if (cubinOptions.use) {
+  if (cubinOptions.use && !wholeProgram) {
     cache.emplace(cubinOptions.folder);
     key = cubinKeyFor(ptx, cubinOptions.ptxHash, device.computeMajor,
                       device.computeMinor, device.driverVersion);

@@ -180,6 +180,17 @@ struct MmaPlan {
   /// each box's issuer (its expect-tx arrival).
   int64_t fullKArrivals() const { return 128 + (tma ? boxesPerTile() : 128); }
   int64_t fullVArrivals() const { return tma ? boxesPerTile() : 128; }
+  /// Registers per thread of the roles (setmaxnreg): the TMA producer
+  /// needs few, the software-pipelined consumers hold S, P and O at once.
+  /// 128 x 40 + 256 x 232 fits the SM's 65536.
+  bool setMaxRegisters() const { return pipelined(); }
+  /// Warp-specialized consumers software-pipelined (S of tile t with P V of
+  /// tile t - 1): with TMA and two consumer warpgroups, where setmaxnreg
+  /// gives them the registers (with the launch's 168 they spill, and the
+  /// cp.async producer needs more than 40; measured, bench/NOTES-mma.md).
+  bool pipelined() const { return ws && tma && br == 128; }
+  int64_t producerRegisters() const { return 40; }
+  int64_t consumerRegisters() const { return 232; }
 };
 
 /// The most dynamic shared memory a CTA may have on sm_80 and sm_90.
@@ -839,7 +850,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // turn of P V above the softmax that makes P).
   std::function<void(Value after)> awaitTurn = [](Value) {};
   std::function<void()> passTurn = [] {};
-  auto scoresWgmma = [&](Value kBase, int64_t columns) {
+  // The pinned Q and K descriptors of the head_dim / 16 k16 steps of S =
+  // Q K^T against the K tile at `kBase` (elements).
+  auto scoreDescriptors = [&](Value kBase) {
     Value kBytes = m.mul(kBase, m.index(2));
     SmallVector<Value> descQ, descK;
     for (int64_t kk = 0; kk < p.headDim / 16; ++kk) {
@@ -853,20 +866,33 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       descK.push_back(m.pin(
           m.descriptor(m.add(kBytes, kStep(plan.rows)), kDescriptorBits)));
     }
-    awaitTurn(Value());
-    NVVM::WgmmaFenceAlignedOp::create(b);
+    return std::pair(descQ, descK);
+  };
+  // Issues S = Q K^T (after wgmma.fence); returns the accumulator.
+  auto issueScores = [&](ArrayRef<Value> descQ, ArrayRef<Value> descK,
+                         int64_t columns) {
     Value acc;
     for (int64_t kk = 0; kk < p.headDim / 16; ++kk)
       acc = m.wgmmaShared(descQ[kk], descK[kk], columns, acc);
-    NVVM::WgmmaGroupSyncAlignedOp::create(b);
-    passTurn();
-    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    return acc;
+  };
+  auto scoresOf = [&](Value acc, int64_t columns) {
     SmallVector<Value> values = m.pin(m.unpackAccumulator(columns, acc));
     Scores scores(1);
     for (int64_t j = 0; j < columns / 8; ++j)
       scores[0].emplace_back(values.begin() + 4 * j,
                              values.begin() + 4 * j + 4);
     return scores;
+  };
+  auto scoresWgmma = [&](Value kBase, int64_t columns) {
+    auto [descQ, descK] = scoreDescriptors(kBase);
+    awaitTurn(Value());
+    NVVM::WgmmaFenceAlignedOp::create(b);
+    Value acc = issueScores(descQ, descK, columns);
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    passTurn();
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    return scoresOf(acc, columns);
   };
 
   // S = Q K^T on mma.sync: n8 tile j covers keys [8j, 8j + 8); one
@@ -973,34 +999,57 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // O += P V on wgmma: P from registers (this thread's A fragments, as i32),
   // V from shared memory read MN-major (transposed): key rows are the K
   // dimension, head_dim the N one.
-  auto outputWgmma = [&](const Scores &scores, Value vBase, State &s) {
+  // P as the A operands of P V, one group of four i32 per k16 step.
+  auto packedP = [&](const Scores &scores) {
     int64_t steps = int64_t(scores[0].size()) / 2;
-    Value vBytes = m.mul(vBase, m.index(2));
-    SmallVector<SmallVector<Value>> packed(steps), a;
+    SmallVector<SmallVector<Value>> packed(steps);
     for (int64_t kk = 0; kk < steps; ++kk)
       for (Value regs : packStep(scores, 0, kk))
         packed[kk].push_back(m.asI32(regs));
+    return packed;
+  };
+  // The pinned V descriptors of `steps` k16 steps from the V tile at
+  // `vBase` (elements).
+  auto valueDescriptors = [&](Value vBase, int64_t steps) {
+    Value vBytes = m.mul(vBase, m.index(2));
     SmallVector<Value> descV;
-    for (int64_t kk = 0; kk < steps; ++kk) {
+    for (int64_t kk = 0; kk < steps; ++kk)
       descV.push_back(m.pin(m.descriptor(
           m.add(vBytes, m.index(kk * 16 * 128)), vDescriptorBits)));
-      a.push_back(m.pin(packed[kk]));
-    }
+    return descV;
+  };
+  auto pinnedOutput = [&](const State &s) {
     SmallVector<Value> flat;
     for (auto &tile : s.out[0])
       flat.append(tile.begin(), tile.end());
-    Value acc = m.packAccumulator(p.headDim, m.pin(flat));
-    // The row sums depend on every exponential of the softmax.
-    awaitTurn(m.addf(s.sum[0], s.sum[1]));
-    NVVM::WgmmaFenceAlignedOp::create(b);
-    for (int64_t kk = 0; kk < steps; ++kk)
-      acc = m.wgmmaRegisterA(a[kk], descV[kk], p.headDim, acc);
-    NVVM::WgmmaGroupSyncAlignedOp::create(b);
-    passTurn();
-    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    return m.packAccumulator(p.headDim, m.pin(flat));
+  };
+  // Issues O += P V (after wgmma.fence); returns the accumulator.
+  auto issueOutput = [&](ArrayRef<SmallVector<Value>> a,
+                         ArrayRef<Value> descV, Value acc) {
+    for (auto [kk, regs] : llvm::enumerate(a))
+      acc = m.wgmmaRegisterA(regs, descV[kk], p.headDim, acc);
+    return acc;
+  };
+  auto setOutput = [&](State &s, Value acc) {
     SmallVector<Value> values = m.pin(m.unpackAccumulator(p.headDim, acc));
     for (int64_t nt = 0; nt < dTiles; ++nt)
       s.out[0][nt].assign(values.begin() + 4 * nt, values.begin() + 4 * nt + 4);
+  };
+  auto outputWgmma = [&](const Scores &scores, Value vBase, State &s) {
+    SmallVector<SmallVector<Value>> a;
+    for (auto &regs : packedP(scores))
+      a.push_back(m.pin(regs));
+    SmallVector<Value> descV = valueDescriptors(vBase, a.size());
+    Value acc = pinnedOutput(s);
+    // The row sums depend on every exponential of the softmax.
+    awaitTurn(m.addf(s.sum[0], s.sum[1]));
+    NVVM::WgmmaFenceAlignedOp::create(b);
+    acc = issueOutput(a, descV, acc);
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    passTurn();
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    setOutput(s, acc);
   };
 
   // Between the softmax and P V (the warp-specialized kernel's V barrier of
@@ -1306,6 +1355,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&roles.getThenRegion().front());
+      if (plan.setMaxRegisters())
+        NVVM::SetMaxRegisterOp::create(b, uint32_t(plan.producerRegisters()),
+                                       NVVM::SetMaxRegisterAction::decrease);
       int64_t ownRows = plan.producerWarpRows(), perCopy = plan.rowsPerCopy();
       Value owns = m.ult(e.lane, m.index(ownRows));
       Value warpFirst = m.mul(e.warp, m.index(ownRows));
@@ -1448,6 +1500,9 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&roles.getElseRegion().front());
+      if (plan.setMaxRegisters())
+        NVVM::SetMaxRegisterOp::create(b, uint32_t(plan.consumerRegisters()),
+                                       NVVM::SetMaxRegisterAction::increase);
       Value local = m.sub(thread, m.index(128));
       Value group = m.div(local, m.index(128));
       Value groupI32 = arith::IndexCastOp::create(b, i32, group);
@@ -1494,9 +1549,181 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           NVVM::BarrierArriveOp::create(b, m.i32(3), m.i32(256));
         });
       }
-      auto consume = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
-                                        init.flatten());
-      {
+      auto consumePipelined = [&]() -> State {
+        // Software-pipelined (FlashAttention-3's intra-warpgroup overlap):
+        // iteration t issues S_t = Q K_t and O += P_{t-1} V_{t-1} as two
+        // groups, runs the softmax of S_t while P V is in flight, then
+        // rescales O. Tile 0's scores come before the loop, the last P V
+        // after it. Loop-carried: the softmax state and P (four i32 per k16
+        // step), which stays pinned until its product has completed, so that
+        // the next P never takes its registers while the tensor cores read
+        // them (ptxas would serialize every wgmma: C7513).
+        int64_t steps = plan.bc / 16;
+        int64_t pCount = 4 * steps;
+        auto softmaxOf = [&](Scores scores, Value stage, Value tile,
+                             const State &s) {
+          // P, max, sum and the corrections of O, through the masked or the
+          // fast path.
+          SmallVector<Type> types(pCount, i32);
+          types.append(6, f32);
+          Value lastMasked = memref::LoadOp::create(
+              b, ids,
+              ValueRange{m.add(m.index(plan.maskedTileOffset(0)), stage)});
+          Value isMasked =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lastMasked,
+                                    arith::IndexCastOp::create(b, i32, tile));
+          auto ifMasked = scf::IfOp::create(b, types, isMasked, true);
+          for (bool masked : {true, false}) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(masked
+                                           ? &ifMasked.getThenRegion().front()
+                                           : &ifMasked.getElseRegion().front());
+            Scores local = scores;
+            State next = s;
+            SmallVector<Value> corrections =
+                softmax(local, next, stageBases(stage).bias, masked);
+            SmallVector<Value> results;
+            for (auto &regs : packedP(local))
+              results.append(regs.begin(), regs.end());
+            results.append(next.max.begin(), next.max.end());
+            results.append(next.sum.begin(), next.sum.end());
+            results.append(corrections.begin(), corrections.end());
+            scf::YieldOp::create(b, results);
+          }
+          return ifMasked.getResults();
+        };
+        auto groupsOf = [&](ValueRange flat) {
+          SmallVector<SmallVector<Value>> a;
+          for (int64_t kk = 0; kk < steps; ++kk)
+            a.emplace_back(flat.begin() + 4 * kk, flat.begin() + 4 * kk + 4);
+          return a;
+        };
+        // Keeps `values` live (as LLVM sees it) up to this point.
+        auto keepAlive = [&](ArrayRef<Value> values) {
+          std::string constraints;
+          for (size_t i = 0; i < values.size(); ++i)
+            constraints += (i ? ",r" : "r");
+          LLVM::InlineAsmOp::create(
+              b, TypeRange{}, values, "", constraints,
+              /*has_side_effects=*/true, /*is_align_stack=*/false,
+              LLVM::tailcallkind::TailCallKind::None,
+              LLVM::AsmDialectAttr::get(b.getContext(),
+                                        LLVM::AsmDialect::AD_ATT),
+              ArrayAttr());
+        };
+        Value anyTiles = m.ult(m.index(0), numTiles);
+        // Tile 0: its scores and softmax (O is still zero).
+        SmallVector<Type> carriedTypes(pCount, i32);
+        carriedTypes.append(4, f32);
+        auto ifFirstTile = scf::IfOp::create(b, carriedTypes, anyTiles, true);
+        {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPointToStart(&ifFirstTile.getThenRegion().front());
+          Value stage = m.index(0);
+          waitBarrier(FullK, stage, m.i32(0));
+          fenceForTensorCores();
+          Scores scores = scoresWgmma(stageBases(stage).k, plan.bc);
+          ValueRange r = softmaxOf(scores, stage, m.index(0), init);
+          arrive(EmptyK, stage);
+          scf::YieldOp::create(b, r.take_front(pCount + 4));
+          b.setInsertionPointToStart(&ifFirstTile.getElseRegion().front());
+          SmallVector<Value> none(pCount, m.i32(0));
+          none.append(init.max.begin(), init.max.end());
+          none.append(init.sum.begin(), init.sum.end());
+          scf::YieldOp::create(b, none);
+        }
+        SmallVector<Value> loopInit(ifFirstTile.getResults());
+        for (auto &tile : init.out[0])
+          loopInit.append(tile.begin(), tile.end());
+        auto consume = scf::ForOp::create(b, m.index(1), numTiles, m.index(1),
+                                          loopInit);
+        // Carried: P (pCount), max (2), sum (2), O (head_dim / 2).
+        auto carried = [&](ValueRange v, SmallVector<Value> &pFlat, State &s) {
+          pFlat.assign(v.begin(), v.begin() + pCount);
+          s = State::unflatten(v.drop_front(pCount), mTiles, dTiles);
+        };
+        {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPointToStart(consume.getBody());
+          Value t = consume.getInductionVar();
+          Value stage = stageIndex(t);
+          Value previous = stageIndex(m.sub(t, m.index(1)));
+          SmallVector<Value> pFlat;
+          State s;
+          carried(consume.getRegionIterArgs(), pFlat, s);
+          waitBarrier(FullK, stage, parity(t));
+          waitBarrier(FullV, previous, parity(m.sub(t, m.index(1))));
+          fenceForTensorCores();
+          auto [descQ, descK] = scoreDescriptors(stageBases(stage).k);
+          SmallVector<SmallVector<Value>> a;
+          for (auto &regs : groupsOf(pFlat))
+            a.push_back(m.pin(regs));
+          SmallVector<Value> descV =
+              valueDescriptors(stageBases(previous).v, steps);
+          Value outAcc = pinnedOutput(s);
+          awaitTurn(m.addf(s.sum[0], s.sum[1]));
+          NVVM::WgmmaFenceAlignedOp::create(b);
+          Value scoreAcc = issueScores(descQ, descK, plan.bc);
+          NVVM::WgmmaGroupSyncAlignedOp::create(b);
+          outAcc = issueOutput(a, descV, outAcc);
+          NVVM::WgmmaGroupSyncAlignedOp::create(b);
+          passTurn();
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+          ValueRange r = softmaxOf(scoresOf(scoreAcc, plan.bc), stage, t, s);
+          arrive(EmptyK, stage);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+          for (auto &regs : a)
+            keepAlive(regs);
+          State next = s;
+          setOutput(next, outAcc);
+          arrive(EmptyV, previous);
+          next.max.assign(r.begin() + pCount, r.begin() + pCount + 2);
+          next.sum.assign(r.begin() + pCount + 2, r.begin() + pCount + 4);
+          rescale(next, SmallVector<Value>(r.begin() + pCount + 4, r.end()));
+          SmallVector<Value> yielded(r.begin(), r.begin() + pCount);
+          SmallVector<Value> rest = next.flatten();
+          yielded.append(rest.begin(), rest.end());
+          scf::YieldOp::create(b, yielded);
+        }
+        // The last tile's P V.
+        SmallVector<Value> lastP;
+        State state;
+        carried(consume.getResults(), lastP, state);
+        {
+          SmallVector<Type> outTypes(state.flatten().size(), f32);
+          auto ifLast = scf::IfOp::create(b, outTypes, anyTiles, true);
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPointToStart(&ifLast.getThenRegion().front());
+          Value last = stageIndex(m.sub(numTiles, m.index(1)));
+          SmallVector<SmallVector<Value>> a;
+          for (auto &regs : groupsOf(lastP))
+            a.push_back(m.pin(regs));
+          waitBarrier(FullV, last, parity(m.sub(numTiles, m.index(1))));
+          fenceForTensorCores();
+          SmallVector<Value> descV = valueDescriptors(stageBases(last).v, steps);
+          Value outAcc = pinnedOutput(state);
+          awaitTurn(m.addf(state.sum[0], state.sum[1]));
+          NVVM::WgmmaFenceAlignedOp::create(b);
+          outAcc = issueOutput(a, descV, outAcc);
+          NVVM::WgmmaGroupSyncAlignedOp::create(b);
+          passTurn();
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+          State done = state;
+          setOutput(done, outAcc);
+          arrive(EmptyV, last);
+          scf::YieldOp::create(b, done.flatten());
+          b.setInsertionPointToStart(&ifLast.getElseRegion().front());
+          scf::YieldOp::create(b, state.flatten());
+          b.setInsertionPointAfter(ifLast);
+          state = State::unflatten(ifLast.getResults(), mTiles, dTiles);
+        }
+        return state;
+      };
+      // In order: per tile, S, the softmax, then P V (the cp.async
+      // producer's kernels, whose roles keep the launch's 168 registers).
+      auto consumeInOrder = [&]() -> State {
+        auto consume = scf::ForOp::create(b, m.index(0), numTiles,
+                                          m.index(1), init.flatten());
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(consume.getBody());
         Value t = consume.getInductionVar();
@@ -1514,8 +1741,10 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         State next = foldTile(stage, t, s);
         arrive(EmptyV, stage);
         scf::YieldOp::create(b, next.flatten());
-      }
-      State state = State::unflatten(consume.getResults(), mTiles, dTiles);
+        b.setInsertionPointAfter(consume);
+        return State::unflatten(consume.getResults(), mTiles, dTiles);
+      };
+      State state = plan.pipelined() ? consumePipelined() : consumeInOrder();
       if (p.bins > 0) {
         Value stage = stageIndex(numTiles);
         waitBarrier(FullK, stage, parity(numTiles));
