@@ -59,16 +59,17 @@ struct AttentionKernelParams {
 };
 
 /// Whether the attention kernel loads its K/V tiles with TMA: the
-/// warp-specialized kernel does when it reads the reordered sequence (key
-/// groups are then runs of whole rows, one box each); through the token
-/// order the rows of a group are scattered, and its producer gathers them
-/// with cp.async.
+/// warp-specialized kernel does.
 inline bool loadsKeysWithTma(const AttentionKernelParams &p) {
-  return p.warpSpecialized && !p.tokenOrder;
+  return p.warpSpecialized;
 }
 
-/// Rows of a K/V box: a key group, or one key tile of a larger group.
+/// Rows of a K/V box: on the reordered sequence a key group, or one key
+/// tile of a larger group (its rows are consecutive); through the token
+/// order one row, since a group's rows are scattered over the tensor.
 inline int64_t tmaBoxRows(const AttentionKernelParams &p) {
+  if (p.tokenOrder)
+    return 1;
   return p.blockK < p.keyTile ? p.blockK : p.keyTile;
 }
 

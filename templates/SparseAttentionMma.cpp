@@ -1325,26 +1325,10 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         memref::StoreOp::create(b, minusOne, ids,
                                 ValueRange{m.index(plan.maskedTileOffset(st))});
       }
+      // The initialized barriers visible to TMA's completions (async proxy).
+      if (plan.tma)
+        fenceForTensorCores();
     });
-    // TMA leaves the rows of a box it does not load as they were: zero the
-    // K/V stages once, so that they never hold NaN bit patterns from
-    // before the kernel (masked rows must multiply to 0).
-    if (plan.tma) {
-      auto chunk8 = VectorType::get({8}, m.half);
-      Value zeros = arith::ConstantOp::create(
-          b, DenseElementsAttr::get(chunk8, b.getZeroAttr(m.half)));
-      int64_t chunks8 = 2 * plan.stages * plan.rows * plan.pitch / 8;
-      auto zero = scf::ForOp::create(b, thread, m.index(chunks8),
-                                     m.index(plan.threads));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(zero.getBody());
-      vector::StoreOp::create(
-          b, zeros, halves,
-          ValueRange{m.add(m.index(plan.kOffset(0)),
-                           m.mul(zero.getInductionVar(), m.index(8)))});
-    }
-    if (plan.tma)
-      fenceForTensorCores();
     gpu::BarrierOp::create(b);
     auto roles = scf::IfOp::create(b, m.ult(e.warp, m.index(4)), true);
 
@@ -1367,9 +1351,12 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value copyChunk = m.rem(e.lane, m.index(chunks));
       Value copyCol = m.mul(copyChunk, m.index(8));
       // TMA: the lane that owns a box's first row issues it, after telling
-      // the stage's barrier how many bytes to expect (none when the box has
-      // no group or starts past the sequence: its rows keep what the stage
-      // held, finite values, masked by their -inf column biases).
+      // the stage's barrier how many bytes to expect. A box with no group
+      // (or that starts past the sequence) still loads real rows, those at
+      // the start of the sequence, which their -inf column biases mask:
+      // every box lands, the byte count is fixed, and the stage never
+      // holds what shared memory held before the kernel (possibly NaN bit
+      // patterns, which a mask cannot zero).
       Value issuesBox, kMap, vMap;
       if (plan.tma) {
         issuesBox = arith::AndIOp::create(
@@ -1386,28 +1373,26 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                          Value key) {
         Value hasKey = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
                                              m.i32(0));
+        Value row = m.select(hasKey, key, m.i32(0));
         NVVM::MBarrierArriveExpectTxOp::create(
-            b, Type(), barrier(kind, stage),
-            m.select(hasKey, m.i32(int32_t(plan.boxBytes())), m.i32(0)),
+            b, Type(), barrier(kind, stage), m.i32(int32_t(plan.boxBytes())),
             NVVM::MemScopeKind::CTA, /*relaxed=*/false, Value());
-        when(hasKey, [&] {
-          auto cluster = LLVM::LLVMPointerType::get(ctx, 7);
-          for (int64_t block = 0; block < plan.d / 64; ++block) {
-            // Row ownRow of the tile in 64-column block `block` (MmaPlan's
-            // layout: blocks of rows x 128 bytes).
-            Value offset = m.add(
-                m.mul(m.add(base, m.index(block * plan.rows * 64)), m.index(2)),
-                m.mul(ownRow, m.index(128)));
-            Value dst = LLVM::AddrSpaceCastOp::create(
-                b, cluster, m.sharedPointer(offset));
-            NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-                b, dst, map,
-                ValueRange{m.i32(int32_t(64 * block)), key, headI32, batchI32},
-                barrier(kind, stage), ValueRange{}, Value(), Value(),
-                NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
-                NVVM::CTAGroupKindAttr(), Value());
-          }
-        });
+        auto cluster = LLVM::LLVMPointerType::get(ctx, 7);
+        for (int64_t block = 0; block < plan.d / 64; ++block) {
+          // Row ownRow of the tile in 64-column block `block` (MmaPlan's
+          // layout: blocks of rows x 128 bytes).
+          Value offset = m.add(
+              m.mul(m.add(base, m.index(block * plan.rows * 64)), m.index(2)),
+              m.mul(ownRow, m.index(128)));
+          Value dst =
+              LLVM::AddrSpaceCastOp::create(b, cluster, m.sharedPointer(offset));
+          NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+              b, dst, map,
+              ValueRange{m.i32(int32_t(64 * block)), row, headI32, batchI32},
+              barrier(kind, stage), ValueRange{}, Value(), Value(),
+              NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+              NVVM::CTAGroupKindAttr(), Value());
+        }
       };
       auto produce = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
                                         ValueRange{fetchGroup(m.index(0), ownRow)});
