@@ -59,17 +59,18 @@ struct AttentionKernelParams {
 };
 
 /// Whether the attention kernel loads its K/V tiles with TMA: the
-/// warp-specialized kernel does.
+/// warp-specialized kernel does when it reads the reordered sequence (key
+/// groups are then runs of whole rows, one box each). Through the token
+/// order a group's rows are scattered over the tensor and its producer
+/// gathers them with cp.async: one TMA box per row measured twice as slow
+/// in the wan2.1-480p plan on an H100 (9.3 ms against 4.6 ms,
+/// bench/NOTES-mma.md).
 inline bool loadsKeysWithTma(const AttentionKernelParams &p) {
-  return p.warpSpecialized;
+  return p.warpSpecialized && !p.tokenOrder;
 }
 
-/// Rows of a K/V box: on the reordered sequence a key group, or one key
-/// tile of a larger group (its rows are consecutive); through the token
-/// order one row, since a group's rows are scattered over the tensor.
+/// Rows of a K/V box: a key group, or one key tile of a larger group.
 inline int64_t tmaBoxRows(const AttentionKernelParams &p) {
-  if (p.tokenOrder)
-    return 1;
   return p.blockK < p.keyTile ? p.blockK : p.keyTile;
 }
 
