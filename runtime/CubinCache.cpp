@@ -104,6 +104,20 @@ const char *toString(CubinSource source) {
   return "none";
 }
 
+bool needsWholeProgramCompile(std::string_view ptx) {
+  // The instruction, not a mention in a comment or a symbol name.
+  for (size_t at = ptx.find("setmaxnreg."); at != std::string_view::npos;
+       at = ptx.find("setmaxnreg.", at + 1)) {
+    size_t lineStart = ptx.rfind('\n', at);
+    lineStart = lineStart == std::string_view::npos ? 0 : lineStart + 1;
+    std::string_view before = ptx.substr(lineStart, at - lineStart);
+    if (before.find("//") == std::string_view::npos &&
+        before.find_first_not_of(" \t") == std::string_view::npos)
+      return true;
+  }
+  return false;
+}
+
 Status loadThroughCubinCache(const CubinCache *cache, const CubinKey &key,
                              const ModuleLoadSteps &steps, CubinOutcome &out) {
   out = CubinOutcome();

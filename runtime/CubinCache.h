@@ -32,6 +32,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace sattn {
 
@@ -101,6 +102,13 @@ struct CubinOutcome {
   /// not be stored, a linker failure that fell back to the PTX.
   std::string note;
 };
+
+/// Whether `ptx` must be compiled as a whole program, so not through the
+/// driver's linker nor the cubin cache: it has setmaxnreg, which the
+/// linker's relocatable compile ignores (ptxas C7504; the warp-specialized
+/// kernel's consumers would then spill). The driver's own JIT cache keeps
+/// such a module across processes.
+bool needsWholeProgramCompile(std::string_view ptx);
 
 /// Loads the module through `cache` (null: straight from the PTX). Fails
 /// only when the module cannot be loaded at all; that status is the PTX

@@ -157,11 +157,9 @@ Status KernelModule::load(const Context &context, const std::string &ptx,
                      logs, name);
   };
   // setmaxnreg (the warp-specialized kernel's register split) only takes
-  // effect in a whole-program compile: the driver's linker compiles
-  // relocatable code, which ignores it (ptxas C7504) and then spills. Such
-  // PTX is loaded whole, without the cubin cache (the driver's own JIT
-  // cache keeps the result across processes).
-  bool wholeProgram = ptx.find("setmaxnreg.") != std::string::npos;
+  // effect in a whole-program compile: such PTX skips the linker and the
+  // cubin cache.
+  bool wholeProgram = needsWholeProgramCompile(ptx);
   std::optional<CubinCache> cache;
   CubinKey key;
   if (cubinOptions.use && !wholeProgram) {

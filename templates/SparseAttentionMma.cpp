@@ -53,13 +53,20 @@
 // Warp-specialized (`p.warpSpecialized`, sm_90a, "wgmma-ws"): the same
 // products, softmax, tail tile and epilogue, run by roles. Warpgroup 0 is
 // the producer: each of its warps fetches the groups of a quarter of each
-// key tile a tile ahead and copies those rows (cp.async) into the stage, K
-// and V each completing on an mbarrier of their own (cp.async.mbarrier.
-// arrive.noinc), after waiting for the consumers to release the buffer on
-// another. Warpgroups 1 and 2 each own 64 query rows: they wait for K, run
-// S = Q K^T and the softmax, release K, wait for V, run P V and release V;
-// they take turns issuing their products (two named barriers), so that one
-// runs its softmax while the other's products keep the tensor cores busy.
+// key tile a tile ahead and writes those rows' column biases. On the
+// reordered sequence the rows come by TMA (cp.async.bulk.tensor, one box
+// per key group and 64 columns, 128-byte swizzled as wgmma reads them, from
+// tensor maps passed by value), completing on the stage's mbarrier through
+// its expected byte count; through the token order a group's rows are
+// scattered and the warps copy them with cp.async (cp.async.mbarrier.
+// arrive.noinc). K and V each have their own barriers, full and empty
+// (FlashAttention-3's split). Warpgroups 1 and 2 each own 64 query rows and
+// take turns issuing their products (two named barriers), so that one runs
+// its softmax while the other's products keep the tensor cores busy. With
+// TMA they are also software-pipelined (FlashAttention-3's intra-warpgroup
+// overlap): S of tile t is issued with P V of tile t - 1 and its softmax
+// runs while P V is in flight; otherwise they wait for K, run S and the
+// softmax, release K, wait for V, run P V and release V.
 // No CTA barrier after the start.
 //
 //===----------------------------------------------------------------------===//
@@ -196,14 +203,14 @@ struct MmaPlan {
 /// The most dynamic shared memory a CTA may have on sm_80 and sm_90.
 constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
-/// The warp-specialized kernel does not rebalance registers between its
-/// roles (setmaxnreg): the runtime's cubins come from the driver's linker,
-/// whose relocatable compile ignores it (C7504), and a whole-program JIT
-/// that honours it (40 for the producer, 232 for the consumers) ran no
-/// faster on an H100 while it cost the cubin cache and half a second of
-/// cold plan time (bench/NOTES-mma.md). Every warp has the launch's share,
-/// 168 registers, which the consumers fit without the software pipelining
-/// that was tried and reverted.
+/// Registers: the software-pipelined warp-specialized kernel splits them
+/// between its roles with setmaxnreg (40 for the TMA producer, 232 for the
+/// consumers, which hold S, P and O at once). Only a whole-program compile
+/// honours setmaxnreg (the driver linker's relocatable compile ignores it,
+/// C7504, and the consumers then spill), so the runtime loads such PTX
+/// whole (KernelModule). The other warp-specialized kernels (through the
+/// token order, or 64-row query blocks) keep the launch's 168 registers
+/// for every warp and run their consumers in order.
 
 /// Empty when the template can take `p`; else what it cannot take, with
 /// the values, in one line.

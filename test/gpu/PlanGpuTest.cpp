@@ -323,8 +323,9 @@ void checkAcrossSteps(const char *json, bool bshd, int64_t lastStep) {
         kept /= double(lists.numQueryBlocks);
         recall /= double(lists.numQueryBlocks);
         EXPECT_NEAR(stats.head_density[b * p.heads + h], kept, 1e-6);
-        if (stats.head_recall)
+        if (stats.head_recall) {
           EXPECT_NEAR(stats.head_recall[b * p.heads + h], recall, 1e-3);
+        }
       }
   }
   EXPECT_TRUE(sawDense && sawRefresh && sawReuse);

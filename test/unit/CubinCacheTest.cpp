@@ -349,6 +349,18 @@ TEST(CubinCache, WithoutACacheThePtxIsLoadedDirectly) {
   EXPECT_TRUE(outcome.note.empty());
 }
 
+TEST(CubinCache, PtxWithSetmaxnregIsCompiledWhole) {
+  EXPECT_TRUE(needsWholeProgramCompile(
+      ".entry k()\n{\n\tsetmaxnreg.dec.sync.aligned.u32 40;\n\tret;\n}\n"));
+  EXPECT_TRUE(needsWholeProgramCompile("setmaxnreg.inc.sync.aligned.u32 232;"));
+  EXPECT_TRUE(needsWholeProgramCompile(
+      "\t@%p1 bra L;\n    setmaxnreg.inc.sync.aligned.u32 232;\n"));
+  // Not the instruction: absent, in a comment, or inside another token.
+  EXPECT_FALSE(needsWholeProgramCompile(".entry k()\n{\n\tret;\n}\n"));
+  EXPECT_FALSE(needsWholeProgramCompile("\t// setmaxnreg.inc 232\n"));
+  EXPECT_FALSE(needsWholeProgramCompile("\tcall no_setmaxnreg.x;\n"));
+}
+
 TEST(CubinCache, ConcurrentProcessesLeaveOneGoodCubin) {
   ScratchFolder scratch("concurrent");
   constexpr int kProcesses = 4;
