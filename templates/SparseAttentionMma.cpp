@@ -1043,10 +1043,10 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     for (int64_t nt = 0; nt < dTiles; ++nt)
       s.out[0][nt].assign(values.begin() + 4 * nt, values.begin() + 4 * nt + 4);
   };
-  auto outputWgmma = [&](const Scores &scores, Value vBase, State &s) {
-    SmallVector<SmallVector<Value>> a;
-    for (auto &regs : packedP(scores))
-      a.push_back(m.pin(regs));
+  // O += P V for the pinned P operands `a` and the V tile at `vBase`, on
+  // this warpgroup's turn, waited for.
+  auto productOutput = [&](ArrayRef<SmallVector<Value>> a, Value vBase,
+                           State &s) {
     SmallVector<Value> descV = valueDescriptors(vBase, a.size());
     Value acc = pinnedOutput(s);
     // The row sums depend on every exponential of the softmax.
@@ -1057,6 +1057,12 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     passTurn();
     NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
     setOutput(s, acc);
+  };
+  auto outputWgmma = [&](const Scores &scores, Value vBase, State &s) {
+    SmallVector<SmallVector<Value>> a;
+    for (auto &regs : packedP(scores))
+      a.push_back(m.pin(regs));
+    productOutput(a, vBase, s);
   };
 
   // Between the softmax and P V (the warp-specialized kernel's V barrier of
@@ -1692,16 +1698,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
             a.push_back(m.pin(regs));
           waitBarrier(FullV, last, parity(m.sub(numTiles, m.index(1))));
           fenceForTensorCores();
-          SmallVector<Value> descV = valueDescriptors(stageBases(last).v, steps);
-          Value outAcc = pinnedOutput(state);
-          awaitTurn(m.addf(state.sum[0], state.sum[1]));
-          NVVM::WgmmaFenceAlignedOp::create(b);
-          outAcc = issueOutput(a, descV, outAcc);
-          NVVM::WgmmaGroupSyncAlignedOp::create(b);
-          passTurn();
-          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
           State done = state;
-          setOutput(done, outAcc);
+          productOutput(a, stageBases(last).v, done);
           arrive(EmptyV, last);
           scf::YieldOp::create(b, done.flatten());
           b.setInsertionPointToStart(&ifLast.getElseRegion().front());
