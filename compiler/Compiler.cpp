@@ -215,8 +215,7 @@ ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
     k.params.push_back(std::move(param));
   }
   // Strides and tensor maps name the buffer parameter they describe; bind
-  // them to its
-  // pipeline buffer too.
+  // them to its pipeline buffer too.
   for (ManifestParam &param : k.params)
     if (param.role == ManifestParam::Role::Stride ||
         param.role == ManifestParam::Role::TensorMap)

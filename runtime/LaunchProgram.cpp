@@ -138,50 +138,43 @@ Status LaunchProgram::build(const Manifest &manifest,
         patch.launch = index;
         patch.slot = p;
         switch (param.role) {
+        case ManifestParam::Role::Buffer:
+        case ManifestParam::Role::Stride:
         case ManifestParam::Role::TensorMap: {
           auto it = buffers.find(param.buffer);
           if (it == buffers.end())
             return badKernels(where + ": unknown buffer \"" + param.buffer +
                               "\"");
-          const std::vector<int64_t> &shape = it->second->shape;
-          if (param.type != "tensormap" || shape.size() != 4)
-            return badKernels(where + ": a tensor map of type " + param.type +
-                              " over a buffer of " +
-                              std::to_string(shape.size()) +
-                              " dimensions (expected tensormap, [B,H,S,D])");
-          if (!encode)
-            return badKernels(where + ": a tensor map, and this program has "
-                                      "no encoder for it");
-          patch.what = Patch::What::TensorMap;
-          patch.slot = launch.maps.size();
-          launch.maps.emplace_back();
-          patch.map = tensorMapRequest(
-              param, manifest.variant.problem.dtype == DType::BF16, 0,
-              {shape[0], shape[1], shape[2], shape[3]},
-              {contiguousStride(shape, 0), contiguousStride(shape, 1),
-               contiguousStride(shape, 2)});
           int io = ioIndex(param.buffer);
           bool isIo = it->second->kind == ManifestBuffer::Kind::Input ||
                       it->second->kind == ManifestBuffer::Kind::Output;
-          if (isIo) {
-            patch.io = io;
-            program.patches_.push_back(patch);
-          } else {
-            patch.map.address = owned.at(param.buffer);
-            SATTN_RETURN_IF_ERROR(
-                encode(patch.map, launch.maps[patch.slot]));
+          if (param.role == ManifestParam::Role::TensorMap) {
+            const std::vector<int64_t> &shape = it->second->shape;
+            if (param.type != "tensormap" || shape.size() != 4)
+              return badKernels(where + ": a tensor map of type " +
+                                param.type + " over a buffer of " +
+                                std::to_string(shape.size()) +
+                                " dimensions (expected tensormap, [B,H,S,D])");
+            if (!encode)
+              return badKernels(where + ": a tensor map, and this program "
+                                        "has no encoder for it");
+            patch.what = Patch::What::TensorMap;
+            patch.slot = launch.maps.size();
+            launch.maps.emplace_back();
+            patch.map = tensorMapRequest(
+                param, manifest.variant.problem.dtype == DType::BF16, 0,
+                {shape[0], shape[1], shape[2], shape[3]},
+                {contiguousStride(shape, 0), contiguousStride(shape, 1),
+                 contiguousStride(shape, 2)});
+            if (isIo) {
+              patch.io = io;
+              program.patches_.push_back(patch);
+            } else {
+              patch.map.address = owned.at(param.buffer);
+              SATTN_RETURN_IF_ERROR(encode(patch.map, launch.maps[patch.slot]));
+            }
+            break;
           }
-          break;
-        }
-        case ManifestParam::Role::Buffer:
-        case ManifestParam::Role::Stride: {
-          auto it = buffers.find(param.buffer);
-          if (it == buffers.end())
-            return badKernels(where + ": unknown buffer \"" + param.buffer +
-                              "\"");
-          int io = ioIndex(param.buffer);
-          bool isIo = it->second->kind == ManifestBuffer::Kind::Input ||
-                      it->second->kind == ManifestBuffer::Kind::Output;
           if (param.role == ManifestParam::Role::Buffer) {
             if (param.type != "ptr")
               return badKernels(where + ": a buffer parameter of type " +

@@ -5,6 +5,7 @@
 #include "runtime/TensorChecks.h"
 #include "runtime/TensorMap.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -127,8 +128,13 @@ Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
   const std::vector<ManifestParam> &params = kernel->info->params;
   std::vector<uint64_t> slots(params.size());
   std::vector<void *> pointers(params.size());
-  // Tensor maps take 128 bytes each, by value.
-  std::vector<cu::TensorMap> maps(params.size());
+  // Tensor maps take 128 bytes each, by value (reserved: their addresses
+  // are the launch's parameter pointers).
+  std::vector<cu::TensorMap> maps;
+  maps.reserve(size_t(std::count_if(
+      params.begin(), params.end(), [](const ManifestParam &param) {
+        return param.role == ManifestParam::Role::TensorMap;
+      })));
   TensorMapEncoder encode = driverTensorMapEncoder(module.context().cuda());
   for (size_t i = 0; i < params.size(); ++i) {
     const ManifestParam &param = params[i];
@@ -146,8 +152,8 @@ Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
                            uintptr_t(t.data),
                            {t.shape[0], t.shape[1], t.shape[2], t.shape[3]},
                            {t.strides[0], t.strides[1], t.strides[2]}),
-          maps[i]));
-      pointers[i] = &maps[i];
+          maps.emplace_back()));
+      pointers[i] = &maps.back();
       break;
     }
     case ManifestParam::Role::Buffer: {

@@ -187,15 +187,14 @@ struct MmaPlan {
   /// each box's issuer (its expect-tx arrival).
   int64_t fullKArrivals() const { return 128 + (tma ? boxesPerTile() : 128); }
   int64_t fullVArrivals() const { return tma ? boxesPerTile() : 128; }
-  /// Registers per thread of the roles (setmaxnreg): the TMA producer
-  /// needs few, the software-pipelined consumers hold S, P and O at once.
-  /// 128 x 40 + 256 x 232 fits the SM's 65536.
-  bool setMaxRegisters() const { return pipelined(); }
   /// Warp-specialized consumers software-pipelined (S of tile t with P V of
   /// tile t - 1): with TMA and two consumer warpgroups, where setmaxnreg
   /// gives them the registers (with the launch's 168 they spill, and the
   /// cp.async producer needs more than 40; measured, bench/NOTES-mma.md).
   bool pipelined() const { return ws && tma && br == 128; }
+  /// Registers per thread of the roles when pipelined (setmaxnreg): the TMA
+  /// producer needs few, the consumers hold S, P and O at once. 128 x 40 +
+  /// 256 x 232 fits the SM's 65536.
   int64_t producerRegisters() const { return 40; }
   int64_t consumerRegisters() const { return 232; }
 };
@@ -1352,7 +1351,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&roles.getThenRegion().front());
-      if (plan.setMaxRegisters())
+      if (plan.pipelined())
         NVVM::SetMaxRegisterOp::create(b, uint32_t(plan.producerRegisters()),
                                        NVVM::SetMaxRegisterAction::decrease);
       int64_t ownRows = plan.producerWarpRows(), perCopy = plan.rowsPerCopy();
@@ -1498,7 +1497,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&roles.getElseRegion().front());
-      if (plan.setMaxRegisters())
+      if (plan.pipelined())
         NVVM::SetMaxRegisterOp::create(b, uint32_t(plan.consumerRegisters()),
                                        NVVM::SetMaxRegisterAction::increase);
       Value local = m.sub(thread, m.index(128));
