@@ -155,6 +155,7 @@ ManifestKernel describeKernel(gpu::GPUFuncOp func, Operation *stageOp,
   }
   k.dynamicSharedMemory =
       func->getAttrOfType<IntegerAttr>("sattn.dynamic_smem").getInt();
+  k.persistent = func->hasAttr("sattn.persistent");
   if (auto implementation =
           func->getAttrOfType<StringAttr>("sattn.implementation"))
     k.implementation = implementation.str();
@@ -333,6 +334,7 @@ llvm::Expected<CompileResult> compileVariant(const VariantParams &variant,
   pipeline.keyTile = t.keyTile;
   pipeline.stages = t.stages;
   pipeline.warpRows = t.warpRows;
+  pipeline.persistent = t.persistent;
   pipeline.fuseReorder = options.fuseReorder;
   buildToKernelsPipeline(kernels, pipeline);
   if (failed(kernels.run(*module)))

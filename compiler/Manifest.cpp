@@ -144,6 +144,8 @@ std::string writeManifestJson(const Manifest &m) {
                        {"params", params}});
     if (!k.implementation.empty())
       kernels.back()["implementation"] = k.implementation;
+    if (k.persistent)
+      kernels.back()["persistent"] = true;
   }
   ojson doc = {{"name", m.name},
                {"arch", m.arch},
@@ -220,6 +222,7 @@ bool parseManifestJson(std::string_view text, Manifest &m, std::string &error) {
       kernel.block = k.at("block").get<std::array<int64_t, 3>>();
       kernel.dynamicSharedMemory = k.at("dynamic_shared_memory").get<int64_t>();
       kernel.implementation = k.value("implementation", std::string());
+      kernel.persistent = k.value("persistent", false);
       for (const json &p : k.at("params")) {
         ManifestParam param;
         std::string role = p.at("role").get<std::string>();

@@ -82,6 +82,10 @@ struct ManifestKernel {
   /// The attention kernel's template and tile ("wgmma key_tile=128
   /// stages=2"); empty for the other stages' kernels.
   std::string implementation;
+  /// A persistent kernel: `grid` counts its work items (grid[0]; the other
+  /// two are 1) and the runtime launches min(grid[0], multiprocessors) CTAs
+  /// (one per SM), each walking items blockIdx.x, + gridDim.x, ...
+  bool persistent = false;
 };
 
 struct ManifestStage {

@@ -27,14 +27,19 @@ struct TuningParams {
   int64_t keyTile = 0;
   int64_t stages = 2;   // cp.async stages: 2, 3, 4
   int64_t warpRows = 0; // query rows per warp: 16, 32; 0 the template's
+  /// wgmma-ws: a persistent grid (one CTA per multiprocessor walking the
+  /// work items) instead of one CTA per (query block, head, batch). Off
+  /// until measured on a GPU (bench/NOTES-mma.md).
+  bool persistent = false;
 
   /// "template=auto key_tile=0 stages=2 warp_rows=0" (also part of the
-  /// kernel cache's key).
+  /// kernel cache's key), with " persistent=1" when that is on.
   std::string text() const {
     return "template=" + attentionTemplate +
            " key_tile=" + std::to_string(keyTile) +
            " stages=" + std::to_string(stages) +
-           " warp_rows=" + std::to_string(warpRows);
+           " warp_rows=" + std::to_string(warpRows) +
+           (persistent ? " persistent=1" : "");
   }
   bool operator==(const TuningParams &other) const {
     return text() == other.text();

@@ -577,6 +577,7 @@ struct SattnInstantiateKernelsPass
       AttentionKernelParams q = p;
       q.wgmma = name == "wgmma";
       q.warpSpecialized = name == "wgmma-ws";
+      q.persistent = q.warpSpecialized && persistent;
       q.keyTile = keyTile                                   ? keyTile
                   : q.warpSpecialized                       ? 128
                   : q.wgmma && p.headDim == 128 ? 128
@@ -610,8 +611,18 @@ struct SattnInstantiateKernelsPass
     int64_t seq = qType.getDimSize(2);
     int64_t queryBlocks = (seq + p.blockQ - 1) / p.blockQ;
     std::string blocks = "ceildiv(S, " + std::to_string(p.blockQ) + ")";
-    recordLaunch(func, "sparse_attention", {queryBlocks, heads, batch},
-                 {blocks, "H", "B"}, sharedBytes);
+    if (p.persistent) {
+      // The grid counts the work items; the runtime launches one CTA per
+      // multiprocessor (at most one per item).
+      recordLaunch(func, "sparse_attention", {queryBlocks * heads * batch, 1, 1},
+                   {blocks + " * H * B", "1", "1"}, sharedBytes);
+      func->setAttr("sattn.persistent", builder.getUnitAttr());
+      setParamValue(func, "heads", builder.getI32IntegerAttr(int32_t(heads)));
+      setParamValue(func, "batch", builder.getI32IntegerAttr(int32_t(batch)));
+    } else {
+      recordLaunch(func, "sparse_attention", {queryBlocks, heads, batch},
+                   {blocks, "H", "B"}, sharedBytes);
+    }
     setParamValue(func, "seq_len", builder.getI32IntegerAttr(int32_t(seq)));
     setParamValue(func, "capacity",
                   builder.getI32IntegerAttr(

@@ -38,6 +38,7 @@ struct ToKernelsOptions {
   std::string arch = "sm_80";
   std::string attentionTemplate = "auto";
   int64_t keyTile = 0, stages = 2, warpRows = 0;
+  bool persistent = false;
   /// Read q, k, v and write the output through the token order instead of
   /// permuted copies (sattn-fuse-reorder).
   bool fuseReorder = true;

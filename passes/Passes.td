@@ -66,6 +66,9 @@ def SattnInstantiateKernels : Pass<"sattn-instantiate-kernels", "::mlir::ModuleO
     Option<"warpRows", "warp-rows", "int64_t", /*default=*/"0",
            "query rows per warp of the mma template: 16, 32, or 0 for the "
            "default (32 with query blocks of 128, else 16)">,
+    Option<"persistent", "persistent", "bool", /*default=*/"false",
+           "wgmma-ws: a persistent grid, one CTA per multiprocessor walking "
+           "the (query block, head, batch) items">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",

@@ -53,6 +53,7 @@ void buildToKernelsPipeline(OpPassManager &pm,
   instantiate.keyTile = options.keyTile;
   instantiate.stages = options.stages;
   instantiate.warpRows = options.warpRows;
+  instantiate.persistent = options.persistent;
   pm.addPass(createSattnInstantiateKernels(instantiate));
 }
 

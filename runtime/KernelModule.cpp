@@ -2,6 +2,7 @@
 
 #include "runtime/KernelModule.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -212,10 +213,21 @@ const KernelModule::Kernel *KernelModule::find(std::string_view stage) const {
   return nullptr;
 }
 
+std::array<unsigned, 3> launchGrid(const ManifestKernel &kernel,
+                                   std::array<unsigned, 3> grid,
+                                   int multiprocessors) {
+  if (!kernel.persistent)
+    return grid;
+  uint64_t items = uint64_t(grid[0]) * grid[1] * grid[2];
+  return {unsigned(std::min<uint64_t>(items, uint64_t(std::max(1, multiprocessors)))),
+          1, 1};
+}
+
 Status KernelModule::launch(const Kernel &kernel, std::array<unsigned, 3> grid,
                             void **params, cu::Stream stream) const {
   const ManifestKernel &info = *kernel.info;
   const CudaDriver &cuda = context_->cuda();
+  grid = launchGrid(info, grid, context_->device().multiprocessors);
   return checkCuda(
       cuda, "cuLaunchKernel",
       cuda.launchKernel(

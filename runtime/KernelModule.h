@@ -33,6 +33,13 @@ struct CubinOptions {
 Status linkPtx(const CudaDriver &cuda, const std::string &ptx,
                const std::string &name, std::string &cubin);
 
+/// The grid a kernel is launched with for the problem grid `grid`: the same,
+/// or for a persistent kernel (ManifestKernel::persistent) one CTA per
+/// multiprocessor, at most one per work item, in x.
+std::array<unsigned, 3> launchGrid(const ManifestKernel &kernel,
+                                   std::array<unsigned, 3> grid,
+                                   int multiprocessors);
+
 class KernelModule {
 public:
   struct Kernel {
@@ -71,7 +78,8 @@ public:
   const std::vector<Kernel> &kernels() const { return kernels_; }
 
   /// Launches `kernel` with its dynamic shared memory; `params` holds one
-  /// pointer per manifest parameter. Asynchronous on `stream`.
+  /// pointer per manifest parameter. Asynchronous on `stream`. `grid` is
+  /// the problem's (a persistent kernel gets launchGrid's instead).
   Status launch(const Kernel &kernel, std::array<unsigned, 3> grid,
                 void **params, cu::Stream stream) const;
 

@@ -174,9 +174,14 @@ Status launchSparseAttention(const KernelModule &module, const sattn_tensor &q,
       break;
     }
     case ManifestParam::Role::Scalar: {
-      if (param.name == "seq_len" || param.name == "capacity") {
-        int32_t value = int32_t(param.name == "seq_len" ? seq : mask.capacity);
-        std::memcpy(slot, &value, sizeof value);
+      if (param.name == "seq_len" || param.name == "capacity" ||
+          param.name == "heads" || param.name == "batch") {
+        int64_t value = param.name == "seq_len"    ? seq
+                        : param.name == "capacity" ? mask.capacity
+                        : param.name == "heads"    ? heads
+                                                   : batch;
+        int32_t narrow = int32_t(value);
+        std::memcpy(slot, &narrow, sizeof narrow);
       } else if (param.name == "scale" && param.value) {
         float value = float(*param.value);
         std::memcpy(slot, &value, sizeof value);

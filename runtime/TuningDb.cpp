@@ -26,10 +26,13 @@ int64_t nextPowerOfTwo(int64_t n) {
 }
 
 nlohmann::ordered_json paramsJson(const TuningParams &p) {
-  return {{"template", p.attentionTemplate},
-          {"key_tile", p.keyTile},
-          {"stages", p.stages},
-          {"warp_rows", p.warpRows}};
+  nlohmann::ordered_json j = {{"template", p.attentionTemplate},
+                              {"key_tile", p.keyTile},
+                              {"stages", p.stages},
+                              {"warp_rows", p.warpRows}};
+  if (p.persistent) // the default is left out, as in text()
+    j["persistent"] = true;
+  return j;
 }
 
 TuningParams paramsFrom(const nlohmann::json &j) {
@@ -38,6 +41,8 @@ TuningParams paramsFrom(const nlohmann::json &j) {
   p.keyTile = j.at("key_tile").get<int64_t>();
   p.stages = j.at("stages").get<int64_t>();
   p.warpRows = j.at("warp_rows").get<int64_t>();
+  // Entries from before the persistent kernel measured the default.
+  p.persistent = j.value("persistent", false);
   return p;
 }
 

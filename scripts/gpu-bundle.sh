@@ -25,7 +25,8 @@ objcopy --strip-unneeded "$build/lib/libsattn.so" "$stage/lib/libsattn.so"
 cp -r "$build/test/gpu/kernels" "$stage/gpu-kernels"
 # The benchmark variants with each sm_90a attention template: mma.sync
 # (bench-kernels), wgmma, the default there (bench-kernels-wgmma), and the
-# warp-specialized wgmma-ws (bench-kernels-ws); the
+# warp-specialized wgmma-ws (bench-kernels-ws), also with the persistent
+# grid (bench-kernels-ws-persistent); the
 # attention kernel alone, on reordered inputs (--fuse-reorder=false).
 for variant in "$root"/bench/variants/{wan2.1-480p-24h,cogvideox-5b}-k*.json; do
   "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels" --arch sm_90a \
@@ -34,6 +35,8 @@ for variant in "$root"/bench/variants/{wan2.1-480p-24h,cogvideox-5b}-k*.json; do
     --attention-template=wgmma --fuse-reorder=false --quiet
   "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels-ws" --arch sm_90a \
     --attention-template=wgmma-ws --fuse-reorder=false --quiet
+  "$build/bin/sattnc" "$variant" -o "$stage/bench-kernels-ws-persistent" --arch sm_90a \
+    --attention-template=wgmma-ws --fuse-reorder=false --persistent --quiet
 done
 
 # One variant as sattnc writes it by default: the attention kernel reads

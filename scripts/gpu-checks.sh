@@ -146,7 +146,7 @@ group_ws() {
   local v kernels
   for v in wan2.1-480p-24h-k128 wan2.1-480p-24h-k32 wan2.1-480p-24h-k16 \
            cogvideox-5b-k128; do
-    for kernels in bench-kernels-ws bench-kernels-wgmma; do
+    for kernels in bench-kernels-ws bench-kernels-ws-persistent bench-kernels-wgmma; do
       echo "$v $kernels: $("$carry/bin/sattn-bench" "bench/variants/$v.json" \
         --kernels "$carry/$kernels" --density ${WS_DENSITY:-0.1} \
         --json "$out/sattn-bench-$v-$kernels.json" 2>&1 | tail -1)"

@@ -56,6 +56,14 @@ struct AttentionKernelParams {
   /// the index lists refer to is row token_order[i]), instead of from
   /// reordered copies.
   bool tokenOrder = false;
+  /// Warp-specialized only: a persistent grid. The runtime launches one CTA
+  /// per multiprocessor (at most one per work item) and each walks the
+  /// (query block, head, batch) items blockIdx.x, blockIdx.x + gridDim.x,
+  /// ... of the problem (the `heads` and `batch` scalars give its size), so
+  /// that the producer loads the next item's first tiles while the
+  /// consumers finish the last one and no CTA is launched, set up and
+  /// drained per item.
+  bool persistent = false;
 };
 
 /// Whether the attention kernel loads its K/V tiles with TMA: the

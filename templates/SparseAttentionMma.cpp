@@ -85,6 +85,7 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 
 using namespace mlir;
 
@@ -583,6 +584,8 @@ std::string sparseAttentionMmaImplementation(const AttentionKernelParams &p) {
     text += " warp_rows=" + std::to_string(plan.warpRows);
   if (p.tokenOrder)
     text += " token_order";
+  if (p.persistent)
+    text += " persistent";
   return text;
 }
 
@@ -622,9 +625,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
 
   AttentionEntry e = readAttentionEntry(m, p, arg);
   Value seqLen = e.seqLen, scaleLog2 = e.scaleLog2, thread = e.thread;
-  Value count = e.count;
-  Value blockStart = e.blockStart, row = e.row, batchHead = e.batchHead;
-  AttentionEntry::Tensor q = e.q, k = e.k, v = e.v, o = e.out;
+  // The work item's values (useItem sets them; a persistent kernel once per
+  // item it takes): its list length, first token, list row, (batch, head),
+  // tensors at that (batch, head), and its number of key tiles.
+  Value count, blockStart, row, batchHead, numTiles;
+  AttentionEntry::Tensor q, k, v, o;
   // Fragment coordinates: a quad of 4 threads shares a row.
   Value quadRow = m.div(e.lane, m.index(4));  // 0..7
   Value quadCol = m.rem(e.lane, m.index(4));  // 0..3
@@ -719,9 +724,21 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   bool gather = plan.n < plan.bc;
   int64_t groupsPerTile = gather ? plan.bc / plan.n : 1;
   int64_t tilesPerGroup = gather ? 1 : plan.n / plan.bc;
-  Value numTiles = gather ? m.div(m.add(count, m.index(groupsPerTile - 1)),
-                                  m.index(groupsPerTile))
-                          : m.mul(count, m.index(tilesPerGroup));
+  auto useItem = [&] {
+    count = e.count;
+    blockStart = e.blockStart;
+    row = e.row;
+    batchHead = e.batchHead;
+    q = e.q;
+    k = e.k;
+    v = e.v;
+    o = e.out;
+    numTiles = gather ? m.div(m.add(count, m.index(groupsPerTile - 1)),
+                              m.index(groupsPerTile))
+                      : m.mul(count, m.index(tilesPerGroup));
+  };
+  if (!p.persistent)
+    useItem();
   Value minusOne = m.i32(-1);
 
   // The group index of row `tileRow` of tile `tile` (-1: no group), loaded
@@ -1325,6 +1342,32 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
     auto emptyParity = [&](Value tile) {
       return arith::XOrIOp::create(b, parity(tile), m.i32(1));
     };
+    // The CTA's work items, each emitted by `body` with the item set
+    // (useItem). Both roles walk the same items, and the stages' barriers
+    // keep their phases from one item to the next: `body` takes the number
+    // of tiles (stage uses, the tail bins' included) of the CTA's earlier
+    // items and returns it with its own added, and the stage and parity of
+    // a tile come from that running number. Not persistent: the CTA's one
+    // item.
+    auto forEachItem = [&](llvm::function_ref<Value(Value)> body) {
+      if (!p.persistent) {
+        body(m.index(0));
+        return;
+      }
+      auto items = scf::ForOp::create(
+          b, gpu::BlockIdOp::create(b, gpu::Dimension::x), e.items,
+          gpu::GridDimOp::create(b, gpu::Dimension::x),
+          ValueRange{m.index(0)});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(items.getBody());
+      e.setItem(m, p, items.getInductionVar());
+      useItem();
+      scf::YieldOp::create(b, ValueRange{body(items.getRegionIterArgs()[0])});
+    };
+    // The running tile number after an item whose first tile is `base`.
+    auto afterItem = [&](Value base) {
+      return m.add(m.add(base, numTiles), m.index(p.bins > 0 ? 1 : 0));
+    };
     whenEqual(thread, 0, [&] {
       for (int64_t st = 0; st < plan.stages; ++st) {
         for (auto [kind, count] :
@@ -1379,8 +1422,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         kMap = entry.getArgument(tensorMapIndex(params, "k"));
         vMap = entry.getArgument(tensorMapIndex(params, "v"));
       }
-      Value headI32 = arith::IndexCastOp::create(b, i32, e.head);
-      Value batchI32 = arith::IndexCastOp::create(b, i32, e.batch);
+      Value headI32, batchI32; // the item's, for the boxes' coordinates
       auto loadBox = [&](Kind kind, Value stage, Value base, Value map,
                          Value key) {
         Value hasKey = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
@@ -1406,13 +1448,18 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
               NVVM::CTAGroupKindAttr(), Value());
         }
       };
+      forEachItem([&](Value base) {
+      headI32 = arith::IndexCastOp::create(b, i32, e.head);
+      batchI32 = arith::IndexCastOp::create(b, i32, e.batch);
       auto produce = scf::ForOp::create(b, m.index(0), numTiles, m.index(1),
                                         ValueRange{fetchGroup(m.index(0), ownRow)});
       {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(produce.getBody());
+        // Tile t of the item, g of the CTA.
         Value t = produce.getInductionVar();
-        Value stage = stageIndex(t);
+        Value g = m.add(base, t);
+        Value stage = stageIndex(g);
         Value ownKey = keyRow(produce.getRegionIterArgs()[0], t, ownRow);
         Value nextGroup = fetchGroup(m.add(t, m.index(1)), ownRow);
         auto [kBase, vBase, biasBase] = stageBases(stage);
@@ -1447,23 +1494,23 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         };
         Value hasKey = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
                                              ownKey, m.i32(0));
-        waitBarrier(EmptyK, stage, emptyParity(t));
+        waitBarrier(EmptyK, stage, emptyParity(g));
         if (plan.tma) {
           when(issuesBox, [&] { loadBox(FullK, stage, kBase, kMap, ownKey); });
         } else {
           copyRows(kBase, k);
         }
-        when(owns, [&] { markRow(hasKey, biasBase, ownRow, t, stage); });
+        when(owns, [&] { markRow(hasKey, biasBase, ownRow, g, stage); });
         arrive(FullK, stage);
         if (plan.tma) {
           when(issuesBox, [&] {
-            waitBarrier(EmptyV, stage, emptyParity(t));
+            waitBarrier(EmptyV, stage, emptyParity(g));
             loadBox(FullV, stage, vBase, vMap, ownKey);
           });
         } else {
           NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullK, stage),
                                                 /*noinc=*/true);
-          waitBarrier(EmptyV, stage, emptyParity(t));
+          waitBarrier(EmptyV, stage, emptyParity(g));
           copyRows(vBase, v);
           NVVM::CpAsyncMBarrierArriveOp::create(b, barrier(FullV, stage),
                                                 /*noinc=*/true);
@@ -1471,9 +1518,10 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         scf::YieldOp::create(b, ValueRange{nextGroup});
       }
       if (p.bins > 0) {
-        Value stage = stageIndex(numTiles);
-        waitBarrier(EmptyK, stage, emptyParity(numTiles));
-        waitBarrier(EmptyV, stage, emptyParity(numTiles));
+        Value tail = m.add(base, numTiles);
+        Value stage = stageIndex(tail);
+        waitBarrier(EmptyK, stage, emptyParity(tail));
+        waitBarrier(EmptyV, stage, emptyParity(tail));
         writeTailTile(stage, thread, 128);
         fenceForTensorCores();
         arrive(FullK, stage);
@@ -1487,6 +1535,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           arrive(FullV, stage);
         }
       }
+      return afterItem(base);
+      });
       // Not exiting with copies in flight (their arrivals are pending);
       // TMA boxes are waited for by the consumers.
       if (!plan.tma)
@@ -1503,12 +1553,26 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       Value local = m.sub(thread, m.index(128));
       Value group = m.div(local, m.index(128));
       Value groupI32 = arith::IndexCastOp::create(b, i32, group);
-      loadQ(m.rem(local, m.index(128)), 128, m.mul(group, m.index(64)), 64);
-      NVVM::CpAsyncWaitGroupOp::create(b, 0);
-      fenceForTensorCores();
-      NVVM::BarrierOp::create(b, TypeRange{},
-                              arith::AddIOp::create(b, groupI32, m.i32(1)),
-                              m.i32(128), {}, Value());
+      // The warpgroup's barrier (named barrier 1 + g, its 128 threads).
+      auto syncWarpgroup = [&] {
+        NVVM::BarrierOp::create(b, TypeRange{},
+                                arith::AddIOp::create(b, groupI32, m.i32(1)),
+                                m.i32(128), {}, Value());
+      };
+      // The item's 64 query rows into the warpgroup's part of Q. A later
+      // item's rows overwrite the last one's: every warp of the warpgroup
+      // has waited for its last product that read Q before it gets here,
+      // and the barrier first makes sure that all four have.
+      auto loadQueries = [&] {
+        if (p.persistent)
+          syncWarpgroup();
+        loadQ(m.rem(local, m.index(128)), 128, m.mul(group, m.index(64)), 64);
+        NVVM::CpAsyncWaitGroupOp::create(b, 0);
+        fenceForTensorCores();
+        syncWarpgroup();
+      };
+      if (!p.persistent)
+        loadQueries(); // the one item's, before the turns begin
       // Two consumers take turns issuing products (FlashAttention-3's
       // ping-pong): warpgroup g waits at named barrier 3 + g and, once its
       // group is committed, lets the other go by arriving at 4 - g. The
@@ -1546,7 +1610,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           NVVM::BarrierArriveOp::create(b, m.i32(3), m.i32(256));
         });
       }
-      auto consumePipelined = [&]() -> State {
+      auto consumePipelined = [&](Value base) -> State {
         // Software-pipelined (FlashAttention-3's intra-warpgroup overlap):
         // iteration t issues S_t = Q K_t and O += P_{t-1} V_{t-1} as two
         // groups, runs the softmax of S_t while P V is in flight, then
@@ -1616,11 +1680,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         {
           OpBuilder::InsertionGuard g2(b);
           b.setInsertionPointToStart(&ifFirstTile.getThenRegion().front());
-          Value stage = m.index(0);
-          waitBarrier(FullK, stage, m.i32(0));
+          Value stage = stageIndex(base);
+          waitBarrier(FullK, stage, parity(base));
           fenceForTensorCores();
           Scores scores = scoresWgmma(stageBases(stage).k, plan.bc);
-          ValueRange r = softmaxOf(scores, stage, m.index(0), init);
+          ValueRange r = softmaxOf(scores, stage, base, init);
           arrive(EmptyK, stage);
           scf::YieldOp::create(b, r.take_front(pCount + 4));
           b.setInsertionPointToStart(&ifFirstTile.getElseRegion().front());
@@ -1642,14 +1706,15 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         {
           OpBuilder::InsertionGuard g2(b);
           b.setInsertionPointToStart(consume.getBody());
-          Value t = consume.getInductionVar();
-          Value stage = stageIndex(t);
-          Value previous = stageIndex(m.sub(t, m.index(1)));
+          // Tile t of the item, g of the CTA.
+          Value g = m.add(base, consume.getInductionVar());
+          Value stage = stageIndex(g);
+          Value previous = stageIndex(m.sub(g, m.index(1)));
           SmallVector<Value> pFlat;
           State s;
           carried(consume.getRegionIterArgs(), pFlat, s);
-          waitBarrier(FullK, stage, parity(t));
-          waitBarrier(FullV, previous, parity(m.sub(t, m.index(1))));
+          waitBarrier(FullK, stage, parity(g));
+          waitBarrier(FullV, previous, parity(m.sub(g, m.index(1))));
           fenceForTensorCores();
           auto [descQ, descK] = scoreDescriptors(stageBases(stage).k);
           SmallVector<SmallVector<Value>> a;
@@ -1666,7 +1731,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           NVVM::WgmmaGroupSyncAlignedOp::create(b);
           passTurn();
           NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
-          ValueRange r = softmaxOf(scoresOf(scoreAcc, plan.bc), stage, t, s);
+          ValueRange r = softmaxOf(scoresOf(scoreAcc, plan.bc), stage, g, s);
           arrive(EmptyK, stage);
           NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
           for (auto &regs : a)
@@ -1691,11 +1756,12 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           auto ifLast = scf::IfOp::create(b, outTypes, anyTiles, true);
           OpBuilder::InsertionGuard g2(b);
           b.setInsertionPointToStart(&ifLast.getThenRegion().front());
-          Value last = stageIndex(m.sub(numTiles, m.index(1)));
+          Value lastTile = m.sub(m.add(base, numTiles), m.index(1));
+          Value last = stageIndex(lastTile);
           SmallVector<SmallVector<Value>> a;
           for (auto &regs : groupsOf(lastP))
             a.push_back(m.pin(regs));
-          waitBarrier(FullV, last, parity(m.sub(numTiles, m.index(1))));
+          waitBarrier(FullV, last, parity(lastTile));
           fenceForTensorCores();
           State done = state;
           productOutput(a, stageBases(last).v, done);
@@ -1710,40 +1776,55 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       };
       // In order: per tile, S, the softmax, then P V (the cp.async
       // producer's kernels, whose roles keep the launch's 168 registers).
-      auto consumeInOrder = [&]() -> State {
+      auto consumeInOrder = [&](Value base) -> State {
         auto consume = scf::ForOp::create(b, m.index(0), numTiles,
                                           m.index(1), init.flatten());
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(consume.getBody());
-        Value t = consume.getInductionVar();
-        Value stage = stageIndex(t);
-        waitBarrier(FullK, stage, parity(t));
+        // Tile t of the item, g of the CTA.
+        Value g = m.add(base, consume.getInductionVar());
+        Value stage = stageIndex(g);
+        waitBarrier(FullK, stage, parity(g));
         fenceForTensorCores();
         State s = State::unflatten(consume.getRegionIterArgs(), mTiles, dTiles);
         // After the softmax: K's buffer and the biases are free, V must
         // have landed.
-        beforeOutput = [&, t](Value stage) {
+        beforeOutput = [&, g](Value stage) {
           arrive(EmptyK, stage);
-          waitBarrier(FullV, stage, parity(t));
+          waitBarrier(FullV, stage, parity(g));
           fenceForTensorCores();
         };
-        State next = foldTile(stage, t, s);
+        State next = foldTile(stage, g, s);
         arrive(EmptyV, stage);
         scf::YieldOp::create(b, next.flatten());
         b.setInsertionPointAfter(consume);
         return State::unflatten(consume.getResults(), mTiles, dTiles);
       };
-      State state = plan.pipelined() ? consumePipelined() : consumeInOrder();
-      if (p.bins > 0) {
-        Value stage = stageIndex(numTiles);
-        waitBarrier(FullK, stage, parity(numTiles));
-        fenceForTensorCores();
-        beforeOutput = [&](Value stage) {
-          waitBarrier(FullV, stage, parity(numTiles));
+      std::optional<State> lastState;
+      forEachItem([&](Value base) {
+        if (p.persistent)
+          loadQueries();
+        State state =
+            plan.pipelined() ? consumePipelined(base) : consumeInOrder(base);
+        if (p.bins > 0) {
+          Value tail = m.add(base, numTiles);
+          Value stage = stageIndex(tail);
+          waitBarrier(FullK, stage, parity(tail));
           fenceForTensorCores();
-        };
-        state = computeTile(stage, plan.binsPad, state, /*masked=*/true);
-      }
+          beforeOutput = [&](Value stage) {
+            waitBarrier(FullV, stage, parity(tail));
+            fenceForTensorCores();
+          };
+          state = computeTile(stage, plan.binsPad, state, /*masked=*/true);
+        }
+        // A persistent CTA stores each item's rows before taking the next;
+        // the one item of any other CTA is stored after the turns end.
+        if (p.persistent)
+          epilogue(state);
+        else
+          lastState = state;
+        return afterItem(base);
+      });
       if (pingPong) {
         whenEqual(group, 0, [&] {
           NVVM::BarrierOp::create(b, TypeRange{}, m.i32(3), m.i32(256), {},
@@ -1753,7 +1834,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       awaitTurn = [](Value) {};
       passTurn = [] {};
       beforeOutput = [](Value) {};
-      epilogue(state);
+      if (lastState)
+        epilogue(*lastState);
     }
   }
 

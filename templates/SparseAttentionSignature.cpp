@@ -39,6 +39,10 @@ std::vector<KernelParam> sparseAttentionParams(MLIRContext *ctx,
   params.push_back(KernelParam::scalar("capacity", i32));
   params.push_back(KernelParam::scalar("scale", Float32Type::get(ctx)));
   params.push_back(KernelParam::scalar("dense", i32));
+  // A persistent kernel's grid does not say the problem's size.
+  if (p.persistent)
+    for (const char *dim : {"heads", "batch"})
+      params.push_back(KernelParam::scalar(dim, i32));
   return params;
 }
 
@@ -49,25 +53,37 @@ AttentionEntry readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
   e.seqLen = m.toIndex(arg("seq_len", -1));
   e.capacity = m.toIndex(arg("capacity", -1));
   e.scaleLog2 = arith::MulFOp::create(b, arg("scale", -1), m.f32(kLog2e));
-  e.queryBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  e.head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  e.batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  e.numQueryBlocks = gpu::GridDimOp::create(b, gpu::Dimension::x);
-  e.heads = gpu::GridDimOp::create(b, gpu::Dimension::y);
+  // The CTA's item, where the grid is the problem. (The order of the ops
+  // below is the one these kernels had before persistent ones existed, so
+  // that their PTX stayed the same.)
+  bool oneItem = !p.persistent;
+  if (oneItem) {
+    e.queryBlock = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+    e.head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+    e.batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+    e.numQueryBlocks = gpu::GridDimOp::create(b, gpu::Dimension::x);
+    e.heads = gpu::GridDimOp::create(b, gpu::Dimension::y);
+  }
   e.thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   e.warp = m.div(e.thread, m.index(32));
   e.lane = m.rem(e.thread, m.index(32));
-  e.batchHead = m.add(m.mul(e.batch, e.heads), e.head);
-  e.row = m.add(m.mul(e.batchHead, e.numQueryBlocks), e.queryBlock);
-  e.blockStart = m.mul(e.queryBlock, m.index(p.blockQ));
+  if (oneItem)
+    e.setCoordinates(m, p);
 
   Type half =
       p.dtype == DType::BF16 ? Type(b.getBF16Type()) : Type(b.getF16Type());
   auto tensor = [&](StringRef name) {
-    Value base = m.add(m.mul(e.batch, m.toIndex(arg(name, 0))),
-                       m.mul(e.head, m.toIndex(arg(name, 1))));
-    return AttentionEntry::Tensor{globalView(b, arg(name, -1), half), base,
-                                  m.toIndex(arg(name, 2))};
+    AttentionEntry::Tensor t;
+    if (oneItem) {
+      t.base = m.add(m.mul(e.batch, m.toIndex(arg(name, 0))),
+                     m.mul(e.head, m.toIndex(arg(name, 1))));
+    } else {
+      t.batchStride = m.toIndex(arg(name, 0));
+      t.headStride = m.toIndex(arg(name, 1));
+    }
+    t.view = globalView(b, arg(name, -1), half);
+    t.tokenStride = m.toIndex(arg(name, 2));
+    return t;
   };
   e.q = tensor("q");
   e.k = tensor("k");
@@ -76,20 +92,64 @@ AttentionEntry readAttentionEntry(KernelOps &m, const AttentionKernelParams &p,
 
   e.groups = globalView(b, arg("groups", -1), b.getI32Type());
   e.counts = globalView(b, arg("counts", -1), b.getI32Type());
-  // Counts come from the caller: clamp them into [0, capacity] so that a
-  // bad count can never read past the row's list.
   // A dense step (SPEC §4 warm-up) walks every group, ignoring the lists
   // and the tail bins.
   e.dense = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
                                   arg("dense", -1), m.i32(0));
-  e.count = m.select(
-      e.dense, e.capacity,
-      m.clampCount(memref::LoadOp::create(b, e.counts, ValueRange{e.row}),
-                   e.capacity));
-  e.listBase = m.mul(e.row, e.capacity);
+  if (oneItem)
+    e.setList(m);
   if (p.tokenOrder)
     e.tokenOrder = globalView(b, arg("token_order", -1), b.getI32Type());
+  if (p.persistent) {
+    e.numQueryBlocks = m.div(m.add(e.seqLen, m.index(p.blockQ - 1)),
+                             m.index(p.blockQ));
+    e.heads = m.toIndex(arg("heads", -1));
+    e.items = m.mul(m.mul(e.numQueryBlocks, e.heads),
+                    m.toIndex(arg("batch", -1)));
+  }
   return e;
+}
+
+void AttentionEntry::setCoordinates(KernelOps &m,
+                                    const AttentionKernelParams &p) {
+  batchHead = m.add(m.mul(batch, heads), head);
+  row = m.add(m.mul(batchHead, numQueryBlocks), queryBlock);
+  blockStart = m.mul(queryBlock, m.index(p.blockQ));
+}
+
+void AttentionEntry::setList(KernelOps &m) {
+  // Counts come from the caller: clamp them into [0, capacity] so that a
+  // bad count can never read past the row's list.
+  count = m.select(
+      dense, capacity,
+      m.clampCount(memref::LoadOp::create(m.b, counts, ValueRange{row}),
+                   capacity));
+  listBase = m.mul(row, capacity);
+}
+
+void AttentionEntry::setItem(KernelOps &m, const AttentionKernelParams &p,
+                             Value item) {
+  // In 32 bits (items < 2^31): ptxas expands a 64-bit division by a
+  // run-time value into a subroutine, a call in the driver linker's
+  // relocatable compile, which serializes every wgmma (C7509).
+  Type i32 = m.b.getI32Type();
+  auto narrow = [&](Value v) {
+    return arith::IndexCastUIOp::create(m.b, i32, v).getResult();
+  };
+  auto widen = [&](Value v) {
+    return arith::IndexCastUIOp::create(m.b, m.b.getIndexType(), v)
+        .getResult();
+  };
+  Value item32 = narrow(item), blocks32 = narrow(numQueryBlocks),
+        heads32 = narrow(heads);
+  Value batchHeadOf = arith::DivUIOp::create(m.b, item32, blocks32);
+  queryBlock = widen(arith::RemUIOp::create(m.b, item32, blocks32));
+  head = widen(arith::RemUIOp::create(m.b, batchHeadOf, heads32));
+  batch = widen(arith::DivUIOp::create(m.b, batchHeadOf, heads32));
+  setCoordinates(m, p);
+  for (Tensor *t : {&q, &k, &v, &out})
+    t->base = m.add(m.mul(batch, t->batchStride), m.mul(head, t->headStride));
+  setList(m);
 }
 
 Value AttentionEntry::groupAt(KernelOps &m, Value slot) const {

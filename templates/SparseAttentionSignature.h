@@ -27,21 +27,28 @@ namespace sattn {
 ///   seq_len, capacity, scale     i32, i32, f32
 ///   dense                        i32: nonzero walks every key group (the
 ///                                runtime's dense warm-up steps)
+///   heads, batch                 persistent kernels: i32, the problem's
+///                                heads and batch (their grid is one CTA per
+///                                multiprocessor, not the problem)
 std::vector<KernelParam> sparseAttentionParams(mlir::MLIRContext *ctx,
                                                const AttentionKernelParams &p);
 
 /// What every sparse-attention kernel reads first, as values at its entry:
-/// the CTA's coordinates (grid x = query block, y = head, z = batch), the
+/// the CTA's work item (grid x = query block, y = head, z = batch), the
 /// views of q, k, v and out at its (batch, head), and its index list with
 /// the count clamped into [0, capacity]. The templates differ in how they
-/// walk the list, not in these.
+/// walk the list, not in these. A persistent kernel's entry has no item:
+/// it calls setItem for each one it takes.
 struct AttentionEntry {
   struct Tensor {
     mlir::Value view, base, tokenStride; // elements; head_dim contiguous
+    mlir::Value batchStride, headStride;
   };
   Tensor q, k, v, out;
   mlir::Value seqLen, capacity, scaleLog2;
   mlir::Value queryBlock, head, batch, numQueryBlocks, heads;
+  /// Persistent kernels: the number of (query block, head, batch) items.
+  mlir::Value items;
   /// batch * heads + head, and the (batch, head, query block) row of the
   /// index lists.
   mlir::Value batchHead, row;
@@ -54,6 +61,11 @@ struct AttentionEntry {
   /// `token_order` (i32 [S]) when the kernel reads and writes its rows
   /// through the token order (AttentionKernelParams::tokenOrder); else null.
   mlir::Value tokenOrder;
+  /// Makes item `item` (index) of a persistent kernel the current one
+  /// (query blocks vary fastest, then heads, then batches: the grid's
+  /// order): its coordinates, batchHead, row, blockStart, the tensors'
+  /// bases, count and listBase.
+  void setItem(KernelOps &m, const AttentionKernelParams &p, mlir::Value item);
   /// The i32 group in list slot `slot` (< count) of this row.
   mlir::Value groupAt(KernelOps &m, mlir::Value slot) const;
   /// The row of q, k, v or out (index) that holds position `position`
@@ -61,6 +73,11 @@ struct AttentionEntry {
   /// position itself, or its entry of the token order (clamped into the
   /// sequence, so that a bad table cannot address outside the tensors).
   mlir::Value rowOf(KernelOps &m, mlir::Value position) const;
+
+  /// From queryBlock, head and batch: batchHead, row and blockStart.
+  void setCoordinates(KernelOps &m, const AttentionKernelParams &p);
+  /// From row: count (clamped) and listBase.
+  void setList(KernelOps &m);
 };
 
 /// Emits the entry reads at the builder's insertion point. `arg` gives the

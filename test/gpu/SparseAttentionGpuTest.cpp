@@ -29,6 +29,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <tuple>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -55,6 +56,8 @@ struct Case {
   /// a token-order table (the pipeline's fused reorder): the test passes a
   /// random permutation and stores each position's row where it says.
   bool tokenOrder = false;
+  /// The warp-specialized kernel with the persistent grid (--persistent).
+  bool persistent = false;
 
   std::string kernel() const {
     return "attn-" + arch + "-" + tmpl + "-" +
@@ -62,7 +65,7 @@ struct Case {
            "-q" + std::to_string(bq) + "-k" + std::to_string(bk) + "-b" +
            std::to_string(bins) + (lse ? "-lse" : "") +
            (keyTile ? "-t" + std::to_string(keyTile) : "") +
-           (tokenOrder ? "-ord" : "");
+           (tokenOrder ? "-ord" : "") + (persistent ? "-p" : "");
   }
   std::string name() const {
     std::string n = kernel().substr(5) + "_S" + std::to_string(seq);
@@ -176,6 +179,46 @@ std::vector<Case> allCases() {
           c.bshd = bk == 16;
           cases.push_back(c);
         }
+  // The persistent grid (test/gpu/CMakeLists.txt:
+  // sattn_gpu_kernel_persistent): every kernel with the densities,
+  // sequences and layouts rotating (B = 2 and 2 heads: a CTA walks items of
+  // both), the full wan2.1-480p sequence, and two through the token order.
+  for (int64_t d : {64, 128})
+    for (int64_t bq : {64, 128})
+      for (int64_t bk : {16, 32, 128})
+        for (int64_t bins : {0, 4}) {
+          Case c;
+          c.tmpl = "wgmma-ws";
+          c.persistent = true;
+          c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
+          c.density = densities[rotate % 4];
+          c.groupsPerRow = c.density == 0 ? 1 : 0;
+          rotateLayout(c);
+          cases.push_back(c);
+        }
+  for (int64_t bk : {32, 128}) {
+    Case c;
+    c.tmpl = "wgmma-ws";
+    c.persistent = true;
+    c.bk = bk, c.bins = bk == 32 ? 4 : 0;
+    c.seq = 32760;
+    c.density = 0.1;
+    c.structured = true;
+    cases.push_back(c);
+  }
+  for (auto [d, bk, bins] : {std::tuple<int64_t, int64_t, int64_t>{128, 32, 4},
+                             {64, 128, 0}}) {
+    Case c;
+    c.tmpl = "wgmma-ws";
+    c.persistent = true;
+    c.tokenOrder = true;
+    c.d = d, c.bk = bk, c.bins = bins;
+    c.density = 0.5;
+    c.seq = 4097;
+    c.text = 256;
+    c.bshd = true;
+    cases.push_back(c);
+  }
   // sm_80 PTX, JIT-compiled for the GPU at hand.
   for (int64_t d : {64, 128})
     for (int64_t bk : {16, 32, 64, 128}) {

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/LaunchProgram.h"
+#include "runtime/KernelModule.h"
 #include "dialect/VariantJson.h"
 
 #include <gtest/gtest.h>
@@ -408,6 +409,7 @@ TEST(ManifestJson, KeepsConstantsSourcesWhenNotesAndImplementation) {
   m.variant = *variant.variant;
   m.stages[1].note = "adaptive per-head densities";
   m.kernels.back().implementation = "wgmma key_tile=128 stages=2";
+  m.kernels.back().persistent = true;
   Manifest back;
   std::string error;
   std::string text = writeManifestJson(m);
@@ -421,6 +423,8 @@ TEST(ManifestJson, KeepsConstantsSourcesWhenNotesAndImplementation) {
   for (size_t k = 0; k < m.kernels.size(); ++k) {
     EXPECT_EQ(back.kernels[k].when, m.kernels[k].when) << m.kernels[k].name;
     EXPECT_EQ(back.kernels[k].implementation, m.kernels[k].implementation)
+        << m.kernels[k].name;
+    EXPECT_EQ(back.kernels[k].persistent, m.kernels[k].persistent)
         << m.kernels[k].name;
     ASSERT_EQ(back.kernels[k].params.size(), m.kernels[k].params.size());
     for (size_t i = 0; i < m.kernels[k].params.size(); ++i) {
@@ -458,6 +462,26 @@ TEST(ManifestJson, KeepsConstantsSourcesWhenNotesAndImplementation) {
     EXPECT_FALSE(parseManifestJson(bad, back, error)) << c.to;
     EXPECT_EQ(error, c.expected);
   }
+}
+
+TEST(LaunchGrid, APersistentKernelGetsOneCtaPerMultiprocessorAtMost) {
+  ManifestKernel kernel;
+  // Not persistent: the problem's grid as it is.
+  EXPECT_EQ(launchGrid(kernel, {256, 40, 2}, 132),
+            (std::array<unsigned, 3>{256, 40, 2}));
+  kernel.persistent = true;
+  // The work items (a plan's manifest grid, or the direct call's problem
+  // grid) over the multiprocessors, in x.
+  EXPECT_EQ(launchGrid(kernel, {10240, 1, 1}, 132),
+            (std::array<unsigned, 3>{132, 1, 1}));
+  EXPECT_EQ(launchGrid(kernel, {256, 40, 2}, 132),
+            (std::array<unsigned, 3>{132, 1, 1}));
+  // Fewer items than multiprocessors: one CTA each.
+  EXPECT_EQ(launchGrid(kernel, {2, 3, 4}, 132),
+            (std::array<unsigned, 3>{24, 1, 1}));
+  // A driver that reported no multiprocessors still gets a launchable grid.
+  EXPECT_EQ(launchGrid(kernel, {8, 1, 1}, 0),
+            (std::array<unsigned, 3>{1, 1, 1}));
 }
 
 TEST(LaunchProgram, BadManifestsAreRefusedWithTheParameter) {

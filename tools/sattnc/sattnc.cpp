@@ -83,6 +83,12 @@ cl::opt<int64_t> stages("stages", cl::desc("cp.async pipeline depth: 2, 3, 4"),
 cl::opt<int64_t> warpRows("warp-rows",
                           cl::desc("Query rows per warp: 16, 32 (0: default)"),
                           cl::init(0), cl::cat(tuning));
+cl::opt<bool> persistent(
+    "persistent",
+    cl::desc("wgmma-ws: a persistent grid, one CTA per multiprocessor "
+             "walking the (query block, head, batch) items, instead of one "
+             "CTA per item (the default)"),
+    cl::init(false), cl::cat(tuning));
 
 [[noreturn]] void fail(const Twine &message) {
   errs() << "sattnc: error: " << message << "\n";
@@ -236,6 +242,7 @@ int main(int argc, char **argv) {
   options.tuning.keyTile = keyTile;
   options.tuning.stages = stages;
   options.tuning.warpRows = warpRows;
+  options.tuning.persistent = persistent;
   options.fuseReorder = fuseReorder;
   if (std::string problem = options.tuning.problem(); !problem.empty())
     fail("--" + problem);
