@@ -13,8 +13,13 @@ cd "$root"
 out=${OUT:-$root/out-gpu}
 mkdir -p "$out"
 carry=$root/.carry/unpacked
-if [[ ! -d $carry ]]; then
-  mkdir -p "$carry" && xz -dc .carry/bundle.tar.xz | tar -C "$carry" -xf -
+# Unpacked again whenever the bundle changed: the device machine keeps
+# ignored folders between calls, so an old unpacked copy may be there.
+stamp=$(md5sum <.carry/bundle.tar.xz | cut -d' ' -f1)
+if [[ $(cat "$carry/.bundle-md5" 2>/dev/null) != "$stamp" ]]; then
+  rm -rf "$carry" && mkdir -p "$carry" &&
+    xz -dc .carry/bundle.tar.xz | tar -C "$carry" -xf - &&
+    echo "$stamp" >"$carry/.bundle-md5"
 fi
 export LD_LIBRARY_PATH=$carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export SATTN_LIBRARY=$carry/lib/libsattn.so PYTHONPATH=$root/runtime/python
@@ -160,6 +165,29 @@ group_ws() {
   cuobjdump -sass "$out/ws-k128.cubin" >"$out/ws-k128.sass" 2>&1
   echo "sass: $(grep -c HGMMA "$out/ws-k128.sass") HGMMA," \
     "$(grep -cE 'LDL|STL' "$out/ws-k128.sass") local-memory instructions"
+}
+
+# The persistent grid against one CTA per item, same run: sattn-bench on
+# the k128 and k32 variants at 10 % and 50 %, with equal and with spread
+# per-head densities (PERSISTENT_SPREADS), then its GPU tests and
+# racecheck on small shapes, one that walks several items per CTA.
+group_persistent() {
+  local v d f kernels
+  for v in wan2.1-480p-24h-k128 wan2.1-480p-24h-k32; do
+    for d in 0.1 0.5; do
+      for f in ${PERSISTENT_SPREADS:-0 0.9}; do
+        for kernels in bench-kernels-ws bench-kernels-ws-persistent; do
+          echo "$v d=$d spread=$f $kernels: $("$carry/bin/sattn-bench" \
+            "bench/variants/$v.json" --kernels "$carry/$kernels" --density $d \
+            --head-spread $f --runs 50 \
+            --json "$out/sattn-bench-$v-d$d-f$f-$kernels.json" 2>&1 | tail -1)"
+        done
+      done
+    done
+  done
+  TEST_FILTER='*wgmmaws*_p_*' TEST_SHARDS=16 group_tests_wgmma
+  SANITIZE_FILTER='*wgmmaws*_p_S128_*:*wgmmaws*_q64_k128_b0_p_S4097*' \
+    group_sanitize
 }
 
 group_tune_test() {

@@ -72,6 +72,7 @@ Status AttentionWorkload::create(const KernelModule &module,
   spec.blockQ = variant.block.q;
   spec.groupSize = variant.block.k;
   spec.density = shape.density;
+  spec.headSpread = shape.headSpread;
   spec.textTokens = std::min(problem.textTokens, shape.seqLen);
   spec.textFirst = problem.textPosition == TextPosition::First;
   spec.bins = variant.tail.bins;

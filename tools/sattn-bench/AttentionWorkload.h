@@ -24,6 +24,7 @@ namespace sattn {
 struct WorkloadShape {
   int64_t batch = 1, heads = 1, seqLen = 0;
   double density = 0.1;
+  double headSpread = 0; // MaskSpec::headSpread
   uint64_t seed = 1;
   int inputs = 3; // input sets rotated between calls
   /// Keep the host copy of input set 0 (for checks against the reference).

@@ -28,17 +28,23 @@ RandomMask makeRandomMask(const MaskSpec &spec) {
   for (int64_t g = 0; g < m.numGroups; ++g)
     textGroup[size_t(g)] =
         overlapsText(g * spec.groupSize, std::min(s, (g + 1) * spec.groupSize));
-  int64_t perRow =
-      spec.groupsPerRow > 0
-          ? std::min(spec.groupsPerRow, m.numGroups)
-          : std::max<int64_t>(
-                1, std::min<int64_t>(m.numGroups,
-                                     std::llround(spec.density * m.numGroups)));
+  auto perRowOf = [&](int64_t head) {
+    if (spec.groupsPerRow > 0)
+      return std::min(spec.groupsPerRow, m.numGroups);
+    double scale = 1;
+    if (spec.heads > 1)
+      scale = 1 - spec.headSpread +
+              2 * spec.headSpread * double(head) / double(spec.heads - 1);
+    return std::max<int64_t>(
+        1, std::min<int64_t>(m.numGroups, std::llround(spec.density * scale *
+                                                       m.numGroups)));
+  };
 
   std::mt19937_64 rng(spec.seed);
   std::vector<int32_t> order(size_t(m.numGroups));
   for (int64_t row = 0; row < rows; ++row) {
     int64_t i = row % m.numQueryBlocks;
+    int64_t perRow = perRowOf((row / m.numQueryBlocks) % spec.heads);
     int64_t qBegin = i * spec.blockQ, qEnd = std::min(s, qBegin + spec.blockQ);
     std::vector<int32_t> kept;
     if (overlapsText(qBegin, qEnd)) {

@@ -22,6 +22,11 @@ struct MaskSpec {
   double density = 0.1;
   /// When > 0, exactly this many groups per row instead.
   int64_t groupsPerRow = 0;
+  /// Per-head densities, as adaptive selection gives (SPEC §4.5): head h of
+  /// H keeps density * (1 - spread + 2 * spread * h / (H - 1)), so the
+  /// heads' mean stays `density` and the last head keeps the most. 0: every
+  /// head the same. In [0, 1).
+  double headSpread = 0;
   /// Text tokens first or last: their groups are always kept, and a query
   /// block holding a text query keeps every group.
   int64_t textTokens = 0;

@@ -51,6 +51,9 @@ const char *kUsage =
     "  --kernels DIR    where sattnc wrote NAME.ptx and NAME.manifest.json\n"
     "  --density D      kept share of key groups per row (default: the\n"
     "                   variant's selection.density); 1 = dense\n"
+    "  --head-spread F  per-head densities, as adaptive selection gives them:\n"
+    "                   head h of H keeps D * (1 - F + 2F h / (H - 1)), the\n"
+    "                   mean D, the last head the most (default 0, < 1)\n"
     "  --runs N         timed runs, median reported (default 30, at least 20)\n"
     "  --warmup N       untimed runs first (default 5)\n"
     "  --inputs N       input sets rotated between runs (default 3)\n"
@@ -60,7 +63,7 @@ const char *kUsage =
 
 struct Options {
   std::string variant, kernels, json;
-  double density = -1;
+  double density = -1, headSpread = 0;
   int runs = 30, warmup = 5, inputs = 3, device = 0;
   uint64_t seed = 1;
 };
@@ -69,6 +72,7 @@ Options parse(int argc, char **argv) {
   Options o;
   static option longOptions[] = {{"kernels", required_argument, nullptr, 'k'},
                                  {"density", required_argument, nullptr, 'd'},
+                                 {"head-spread", required_argument, nullptr, 'f'},
                                  {"runs", required_argument, nullptr, 'r'},
                                  {"warmup", required_argument, nullptr, 'w'},
                                  {"inputs", required_argument, nullptr, 'i'},
@@ -88,6 +92,9 @@ Options parse(int argc, char **argv) {
       break;
     case 'd':
       o.density = number("density", optarg, 1e-9, 1);
+      break;
+    case 'f':
+      o.headSpread = number("head-spread", optarg, 0, 0.99);
       break;
     case 'r':
       o.runs = int(number("runs", optarg, 20, 100000));
@@ -152,6 +159,7 @@ int main(int argc, char **argv) {
   WorkloadShape shape =
       shapeOf(variant, o.density > 0 ? o.density : variant.selection.density);
   shape.seed = o.seed;
+  shape.headSpread = o.headSpread;
   shape.inputs = o.inputs;
   std::unique_ptr<AttentionWorkload> workload;
   check(AttentionWorkload::create(*module, variant, shape, workload));
@@ -164,12 +172,16 @@ int main(int argc, char **argv) {
 
   const DeviceInfo &device = context->device();
   std::printf("sattn-bench: %s on %s (%s): B=%lld H=%lld S=%lld D=%lld, "
-              "block %lldx%lld, bins %lld, density %.3f\n",
+              "block %lldx%lld, bins %lld, density %.3f%s\n",
               variant.name.c_str(), device.name.c_str(),
               module->manifest().arch.c_str(), (long long)b, (long long)h,
               (long long)s, (long long)d, (long long)variant.block.q,
               (long long)variant.block.k, (long long)variant.tail.bins,
-              mask.density);
+              mask.density,
+              o.headSpread > 0
+                  ? (" (head spread " + std::to_string(o.headSpread) + ")")
+                        .c_str()
+                  : "");
   std::printf("sattn-bench: %.3f ms median of %d (min %.3f, max %.3f), "
               "%.1f effective TFLOP/s; kernel %s: %d registers, %lld bytes "
               "shared\n",
@@ -193,6 +205,7 @@ int main(int argc, char **argv) {
         {"key_group", variant.block.k},
         {"bins", variant.tail.bins},
         {"density", mask.density},
+        {"head_spread", o.headSpread},
         {"ms", median},
         {"ms_min", sorted.front()},
         {"ms_max", sorted.back()},
