@@ -109,6 +109,13 @@ std::vector<Case> allCases() {
     c.bshd = rotate % 4 == 2;
     ++rotate;
   };
+  // The density (a case of density 0 keeps one group per row) and the
+  // layout, both rotating.
+  auto rotateDensityAndLayout = [&](Case &c) {
+    c.density = densities[rotate % 4];
+    c.groupsPerRow = c.density == 0 ? 1 : 0;
+    rotateLayout(c);
+  };
   // Every bf16 kernel for sm_90a at every density, sequences and text
   // layouts rotating across cases.
   for (int64_t d : {64, 128})
@@ -153,9 +160,7 @@ std::vector<Case> allCases() {
             c.tmpl = tmpl;
             c.keyTile = keyTile;
             c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
-            c.density = densities[rotate % 4];
-            c.groupsPerRow = c.density == 0 ? 1 : 0;
-            rotateLayout(c);
+            rotateDensityAndLayout(c);
             cases.push_back(c);
             if (c.tmpl == "wgmma" && keyTile == 0) {
               Case f = c;
@@ -191,9 +196,7 @@ std::vector<Case> allCases() {
           c.tmpl = "wgmma-ws";
           c.persistent = true;
           c.d = d, c.bq = bq, c.bk = bk, c.bins = bins;
-          c.density = densities[rotate % 4];
-          c.groupsPerRow = c.density == 0 ? 1 : 0;
-          rotateLayout(c);
+          rotateDensityAndLayout(c);
           cases.push_back(c);
         }
   for (int64_t bk : {32, 128}) {
