@@ -1816,6 +1816,12 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
             fenceForTensorCores();
           };
           state = computeTile(stage, plan.binsPad, state, /*masked=*/true);
+          // Its products waited for: a persistent CTA's next item loads
+          // into this stage again (the one item of any other CTA ends here).
+          if (p.persistent) {
+            arrive(EmptyK, stage);
+            arrive(EmptyV, stage);
+          }
         }
         // A persistent CTA stores each item's rows before taking the next;
         // the one item of any other CTA is stored after the turns end.
