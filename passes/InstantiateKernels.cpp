@@ -577,7 +577,7 @@ struct SattnInstantiateKernelsPass
       AttentionKernelParams q = p;
       q.wgmma = name == "wgmma";
       q.warpSpecialized = name == "wgmma-ws";
-      q.persistent = q.warpSpecialized && persistent;
+      q.persistent = persistent;
       q.keyTile = keyTile                                   ? keyTile
                   : q.warpSpecialized                       ? 128
                   : q.wgmma && p.headDim == 128 ? 128
@@ -595,6 +595,11 @@ struct SattnInstantiateKernelsPass
           }
     }
     p = withTemplate(chosen);
+    if (p.persistent && chosen != "wgmma-ws")
+      return op.emitOpError()
+             << "the " << chosen
+             << " attention template cannot take a persistent grid (only "
+                "wgmma-ws walks work items; it needs target.arch sm_90a)";
     bool tensorCores = chosen != "simt";
     if (tensorCores)
       if (std::string problem = sparseAttentionMmaProblem(p); !problem.empty())
