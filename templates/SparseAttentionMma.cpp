@@ -647,6 +647,18 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
   };
 
+  // A consumer past a stage's `full` barrier, before wgmma reads the stage:
+  // cp.async wrote it through the generic proxy and its completion arrives
+  // on the barrier, after which no writer can fence, so the reader does.
+  // TMA writes through the async proxy that wgmma reads through, and the
+  // barrier's completion orders them: nothing to do (FlashAttention-3 has
+  // no fence there either; H100 2026-12-07: 0.3-1 % faster without). The
+  // tail bins' stage, written with ordinary stores, is fenced by its writer.
+  auto afterStageWait = [&] {
+    if (!plan.tma)
+      fenceForTensorCores();
+  };
+
   // Emits `body` under `if (cond)` at the insertion point, and under
   // `if (x == v)` (x an index).
   auto when = [&](Value cond, llvm::function_ref<void()> body) {
@@ -1200,7 +1212,20 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   };
 
   // --- Epilogue: O / sum, rows past the sequence end skipped. ---------------
-  auto epilogue = [&](const State &state) {
+  // Direct: each thread stores its fragments' pairs, 4 bytes at a time (a
+  // quad writes 16 bytes of a row: half a sector). Staged (the
+  // warp-specialized kernels; `syncRows` meets the threads that own the same
+  // 64 query rows): the pairs go into those rows of Q's region, in its
+  // swizzled layout (a warp's 4-byte stores then hit 32 different banks),
+  // and the rows leave in 16-byte chunks, whole rows per 8 or 16 threads
+  // (H100 2026-12-07: cogvideox-5b 1-3 % faster, wan2.1-480p within noise).
+  // Q's rows are free by then: every warp has waited for its last product,
+  // and the first barrier makes sure all four have; a persistent kernel's
+  // next Q load waits at the same barrier before it overwrites them.
+  auto epilogue = [&](const State &state, std::function<void()> syncRows) {
+    bool staged = bool(syncRows);
+    if (staged)
+      syncRows();
     for (int64_t mt = 0; mt < mTiles; ++mt)
       for (int64_t half = 0; half < 2; ++half) {
         int64_t ri = 2 * mt + half;
@@ -1212,21 +1237,29 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         Value inverse = m.select(
             hasKeys, NVVM::RcpApproxFtzF32Op::create(b, f32, sum), zeroF);
         Value r = m.add(m.add(warpRow, quadRow), m.index(16 * mt + 8 * half));
+        auto pairOf = [&](int64_t nt) {
+          return m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
+                        m.mulf(state.out[mt][nt][2 * half + 1], inverse));
+        };
+        Value pairCol = m.mul(quadCol, m.index(2));
+        if (staged)
+          for (int64_t nt = 0; nt < dTiles; ++nt)
+            vector::StoreOp::create(
+                b, pairOf(nt), halves,
+                ValueRange{m.add(m.tileOffset(plan.br, r, m.index(nt)),
+                                 pairCol)});
         Value token = m.add(blockStart, r);
         auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(&ifRow.getThenRegion().front());
         Value outRow = e.rowOf(m, token);
         Value rowBase = m.add(o.base, m.mul(outRow, o.tokenStride));
-        for (int64_t nt = 0; nt < dTiles; ++nt) {
-          Value packed =
-              m.pack(m.mulf(state.out[mt][nt][2 * half], inverse),
-                     m.mulf(state.out[mt][nt][2 * half + 1], inverse));
-          Value col = m.add(m.index(8 * nt), m.mul(quadCol, m.index(2)));
-          vector::StoreOp::create(b, packed, o.view,
-                                  ValueRange{m.add(rowBase, col)},
-                                  /*nontemporal=*/false, llvm::MaybeAlign(4));
-        }
+        if (!staged)
+          for (int64_t nt = 0; nt < dTiles; ++nt)
+            vector::StoreOp::create(
+                b, pairOf(nt), o.view,
+                ValueRange{m.add(rowBase, m.add(m.index(8 * nt), pairCol))},
+                /*nontemporal=*/false, llvm::MaybeAlign(4));
         if (p.writeLse) {
           Value lse = m.select(
               hasKeys,
@@ -1238,6 +1271,31 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           });
         }
       }
+    if (!staged)
+      return;
+    syncRows();
+    // Thread `local` of the 128 copies chunk local % chunks of rows
+    // local / chunks, + 128 / chunks, ... of the 64.
+    Value local = m.rem(m.sub(thread, m.index(128)), m.index(128));
+    Value first = m.add(m.mul(m.div(rowWarp, m.index(4)), m.index(64)),
+                        m.div(local, m.index(chunks)));
+    Value copyChunk = m.rem(local, m.index(chunks));
+    auto chunkType = VectorType::get({8}, m.half);
+    for (int64_t it = 0; it < 64 * chunks / 128; ++it) {
+      Value r = m.add(first, m.index(it * (128 / chunks)));
+      Value token = m.add(blockStart, r);
+      auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+      Value values = vector::LoadOp::create(
+          b, chunkType, halves,
+          ValueRange{m.tileOffset(plan.br, r, copyChunk)},
+          /*nontemporal=*/false, llvm::MaybeAlign(16));
+      Value dst = m.add(m.add(o.base, m.mul(e.rowOf(m, token), o.tokenStride)),
+                        m.mul(copyChunk, m.index(8)));
+      vector::StoreOp::create(b, values, o.view, ValueRange{dst},
+                              /*nontemporal=*/false, llvm::MaybeAlign(16));
+    }
   };
 
   if (!plan.ws) {
@@ -1308,7 +1366,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       gpu::BarrierOp::create(b);
       state = computeTile(m.index(0), plan.binsPad, state, /*masked=*/true);
     }
-    epilogue(state);
+    epilogue(state, nullptr);
   } else {
     // --- Warp-specialized: warpgroup 0 loads, the others compute. ----------
     // Stage s holds tiles s, s + stages, ...; K and V have a barrier each
@@ -1682,7 +1740,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           b.setInsertionPointToStart(&ifFirstTile.getThenRegion().front());
           Value stage = stageIndex(base);
           waitBarrier(FullK, stage, parity(base));
-          fenceForTensorCores();
+          afterStageWait();
           Scores scores = scoresWgmma(stageBases(stage).k, plan.bc);
           ValueRange r = softmaxOf(scores, stage, base, init);
           arrive(EmptyK, stage);
@@ -1715,7 +1773,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           carried(consume.getRegionIterArgs(), pFlat, s);
           waitBarrier(FullK, stage, parity(g));
           waitBarrier(FullV, previous, parity(m.sub(g, m.index(1))));
-          fenceForTensorCores();
+          afterStageWait();
           auto [descQ, descK] = scoreDescriptors(stageBases(stage).k);
           SmallVector<SmallVector<Value>> a;
           for (auto &regs : groupsOf(pFlat))
@@ -1762,7 +1820,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           for (auto &regs : groupsOf(lastP))
             a.push_back(m.pin(regs));
           waitBarrier(FullV, last, parity(lastTile));
-          fenceForTensorCores();
+          afterStageWait();
           State done = state;
           productOutput(a, stageBases(last).v, done);
           arrive(EmptyV, last);
@@ -1785,14 +1843,14 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         Value g = m.add(base, consume.getInductionVar());
         Value stage = stageIndex(g);
         waitBarrier(FullK, stage, parity(g));
-        fenceForTensorCores();
+        afterStageWait();
         State s = State::unflatten(consume.getRegionIterArgs(), mTiles, dTiles);
         // After the softmax: K's buffer and the biases are free, V must
         // have landed.
         beforeOutput = [&, g](Value stage) {
           arrive(EmptyK, stage);
           waitBarrier(FullV, stage, parity(g));
-          fenceForTensorCores();
+          afterStageWait();
         };
         State next = foldTile(stage, g, s);
         arrive(EmptyV, stage);
@@ -1826,7 +1884,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         // A persistent CTA stores each item's rows before taking the next;
         // the one item of any other CTA is stored after the turns end.
         if (p.persistent)
-          epilogue(state);
+          epilogue(state, syncWarpgroup);
         else
           lastState = state;
         return afterItem(base);
@@ -1841,7 +1899,7 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       passTurn = [] {};
       beforeOutput = [](Value) {};
       if (lastState)
-        epilogue(*lastState);
+        epilogue(*lastState, syncWarpgroup);
     }
   }
 
