@@ -1222,7 +1222,11 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
   // Q's rows are free by then: every warp has waited for its last product,
   // and the first barrier makes sure all four have; a persistent kernel's
   // next Q load waits at the same barrier before it overwrites them.
-  auto epilogue = [&](const State &state, std::function<void()> syncRows) {
+  // Where output row `outRow` (in the output's token order) starts.
+  auto outRowBase = [&](Value outRow) {
+    return m.add(o.base, m.mul(outRow, o.tokenStride));
+  };
+  auto epilogue = [&](const State &state, llvm::function_ref<void()> syncRows) {
     bool staged = bool(syncRows);
     if (staged)
       syncRows();
@@ -1246,14 +1250,14 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
           for (int64_t nt = 0; nt < dTiles; ++nt)
             vector::StoreOp::create(
                 b, pairOf(nt), halves,
-                ValueRange{m.add(m.tileOffset(plan.br, r, m.index(nt)),
-                                 pairCol)});
+                ValueRange{
+                    m.add(m.tileOffset(plan.br, r, m.index(nt)), pairCol)});
         Value token = m.add(blockStart, r);
         auto ifRow = scf::IfOp::create(b, m.ult(token, seqLen), false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(&ifRow.getThenRegion().front());
         Value outRow = e.rowOf(m, token);
-        Value rowBase = m.add(o.base, m.mul(outRow, o.tokenStride));
+        Value rowBase = outRowBase(outRow);
         if (!staged)
           for (int64_t nt = 0; nt < dTiles; ++nt)
             vector::StoreOp::create(
@@ -1262,8 +1266,8 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
                 /*nontemporal=*/false, llvm::MaybeAlign(4));
         if (p.writeLse) {
           Value lse = m.select(
-              hasKeys,
-              m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)), negInf);
+              hasKeys, m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)),
+              negInf);
           whenEqual(quadCol, 0, [&] {
             memref::StoreOp::create(
                 b, lse, globalView(b, arg("lse"), f32),
@@ -1288,11 +1292,10 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifRow.getThenRegion().front());
       Value values = vector::LoadOp::create(
-          b, chunkType, halves,
-          ValueRange{m.tileOffset(plan.br, r, copyChunk)},
+          b, chunkType, halves, ValueRange{m.tileOffset(plan.br, r, copyChunk)},
           /*nontemporal=*/false, llvm::MaybeAlign(16));
-      Value dst = m.add(m.add(o.base, m.mul(e.rowOf(m, token), o.tokenStride)),
-                        m.mul(copyChunk, m.index(8)));
+      Value dst =
+          m.add(outRowBase(e.rowOf(m, token)), m.mul(copyChunk, m.index(8)));
       vector::StoreOp::create(b, values, o.view, ValueRange{dst},
                               /*nontemporal=*/false, llvm::MaybeAlign(16));
     }
