@@ -24,8 +24,8 @@ done
 objcopy --strip-unneeded "$build/lib/libsattn.so" "$stage/lib/libsattn.so"
 cp -r "$build/test/gpu/kernels" "$stage/gpu-kernels"
 # The benchmark variants with each sm_90a attention template: mma.sync
-# (bench-kernels), wgmma, the default there (bench-kernels-wgmma), and the
-# warp-specialized wgmma-ws (bench-kernels-ws), also with the persistent
+# (bench-kernels), wgmma (bench-kernels-wgmma), and the warp-specialized
+# wgmma-ws, the default there (bench-kernels-ws), also with the persistent
 # grid (bench-kernels-ws-persistent); the
 # attention kernel alone, on reordered inputs (--fuse-reorder=false).
 for variant in "$root"/bench/variants/{wan2.1-480p-24h,cogvideox-5b}-k*.json; do
