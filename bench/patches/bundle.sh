@@ -7,7 +7,7 @@
 # FMA pipe (SATTN_EXP2_FMA_EVERY, read when sattnc runs). Then, on the
 # GPU machine (carry: [".carry"]):
 #
-#   bench/patches/gpu.sh
+#   bench/patches/gpu.sh tests sass bench    # then: gpu.sh compare ncu
 #
 #   bench/patches/bundle.sh        # from a clean tree, after ninja -C build
 set -euo pipefail
