@@ -54,11 +54,11 @@ group_tests_wgmma() {
   unset GTEST_FILTER
 }
 
-# bench/compare.py with the sattn templates (mma.sync, wgmma, wgmma-ws) against
-# FlexAttention and SDPA, in one run.
+# bench/compare.py with the sattn templates (mma.sync, wgmma, wgmma-ws, or
+# the builds COMPARE_KERNELS names) against FlexAttention and SDPA, in one run.
 group_compare() {
   python3 bench/compare.py --out "$out" --runs "${COMPARE_RUNS:-20}" \
-    --warmup 3 --kernels "wgmma-ws=$carry/bench-kernels-ws,wgmma=$carry/bench-kernels-wgmma,mma=$carry/bench-kernels" \
+    --warmup 3 --kernels "${COMPARE_KERNELS:-wgmma-ws=$carry/bench-kernels-ws,wgmma=$carry/bench-kernels-wgmma,mma=$carry/bench-kernels}" \
     ${COMPARE_ARGS:-} 2>&1 | grep -v Warning | tee "$out/compare.log" | tail -60
 }
 

@@ -1257,13 +1257,14 @@ gpu::GPUFuncOp buildSparseAttentionMma(OpBuilder &builder,
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(&ifRow.getThenRegion().front());
         Value outRow = e.rowOf(m, token);
-        Value rowBase = outRowBase(outRow);
-        if (!staged)
+        if (!staged) {
+          Value rowBase = outRowBase(outRow);
           for (int64_t nt = 0; nt < dTiles; ++nt)
             vector::StoreOp::create(
                 b, pairOf(nt), o.view,
                 ValueRange{m.add(rowBase, m.add(m.index(8 * nt), pairCol))},
                 /*nontemporal=*/false, llvm::MaybeAlign(4));
+        }
         if (p.writeLse) {
           Value lse = m.select(
               hasKeys, m.mulf(m.addf(state.max[ri], m.log2(sum)), m.f32(kLn2)),

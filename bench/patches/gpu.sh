@@ -49,8 +49,7 @@ part_bench() {
   done
 }
 part_compare() {
-  python3 bench/compare.py --out "$out" --runs 20 --warmup 3 \
-    --kernels "wgmma-ws=$c/bench-kernels-ws" 2>&1 | grep -v Warning | tail -40
+  COMPARE_KERNELS="wgmma-ws=$c/bench-kernels-ws" scripts/gpu-checks.sh compare
 }
 part_ncu() {
   ncu --kernel-name sattn_sparse_attention --launch-skip 3 --launch-count 1 \
